@@ -1,1 +1,6 @@
-"""(filled in by the cores / rules / engines change)."""
+"""Learning rules. Importing this package registers `bptt`, `online_full`, `online_snap`,
+`online_truncated` and `online_spat` in RULES."""
+
+from lru_rtrl.rules import bptt, online_full, online_snap, online_spat, online_truncated  # noqa: F401
+from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError  # noqa: F401
+from lru_rtrl.rules.online import OnlineRule  # noqa: F401

@@ -1,0 +1,177 @@
+"""What a recurrent core is: pure step math (a `Cell`) plus a generic Haiku module around it.
+
+A core is a step `h_t = f(h_{t-1}, x_t; θ)` and a readout `y_t = g(h_t, x_t; φ)`. The math
+lives in a `Cell`: a plain, immutable Python object whose methods are pure functions of
+explicit parameter dicts. Rules, engines and the oracle call these functions under
+`jax.vjp`, `jax.jacfwd` and `custom_vjp` backward passes, where Haiku state must not be
+touched, so cells never call `hk.get_parameter`. The Haiku module `RecurrentCore` creates the
+parameters (with the cell's initialiser) and runs the cell — over a whole sequence through the
+learning rule's surrogate, or one step at a time.
+
+Every cell declares its `CoreStructure`, the only thing rules know about a core.
+
+Shapes: h: [..., N] (any leading batch / time axes), x: [..., H], y: [..., H_out].
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+Params = Dict[str, jax.Array]
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreStructure:
+    """The facts about a core that learning rules may use.
+
+    Attributes:
+      diagonal: the recurrent Jacobian ∂f/∂h_{t-1} is diagonal (element-wise recurrence).
+      recurrent: names of the parameters θ of the step f (the "rec" optimizer group draws
+        from these); all other parameters of the core belong to the readout g.
+      hidden_axis: for each recurrent parameter, the axis that indexes the hidden unit it
+        feeds in one step (each entry of a recurrent parameter reaches exactly one unit in one
+        step — SnAp-1 and the element-wise traces rely on it); None for a parameter that
+        reaches every unit (none of the built-in cores has one).
+      hidden_to_hidden: recurrent parameters that act on h_{t-1} only (λ, A, U); `online_spat`
+        cuts the h_{t-1} path and so leaves them without gradient.
+      complex_state: h is complex (the LRU).
+    """
+    diagonal: bool
+    recurrent: Tuple[str, ...]
+    hidden_axis: Mapping[str, Optional[int]]
+    hidden_to_hidden: Tuple[str, ...]
+    complex_state: bool = False
+
+    def __post_init__(self):
+        missing = set(self.recurrent) - set(self.hidden_axis)
+        if missing:
+            raise ValueError(f"hidden_axis lacks the recurrent parameters {sorted(missing)}")
+        stray = set(self.hidden_to_hidden) - set(self.recurrent)
+        if stray:
+            raise ValueError(f"hidden_to_hidden names non-recurrent parameters {sorted(stray)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell(abc.ABC):
+    """The pure math of one core. Subclasses are frozen dataclasses of static settings.
+
+    Attributes:
+      d_in: H, the width of the input x_t.
+      d_hidden: N, the size of the state h_t.
+      d_out: H_out, the width of the output y_t.
+    """
+    d_in: int
+    d_hidden: int
+    d_out: int
+
+    structure: ClassVar[CoreStructure]
+
+    @classmethod
+    def from_config(cls, d_in: int, d_hidden: int, d_out: int,
+                    options: ml_collections.ConfigDict) -> "Cell":
+        """Builds the cell from `config.model.<core name>` (a ConfigDict of its options)."""
+        return cls(d_in=d_in, d_hidden=d_hidden, d_out=d_out, **dict(options))
+
+    # --- parameters -------------------------------------------------------------------
+    @abc.abstractmethod
+    def init_params(self, key: jax.Array, dtype=jnp.float32) -> Params:
+        """All parameters (recurrent θ and readout φ), as real arrays, from one PRNG key."""
+
+    def state_dtype(self, real_dtype=jnp.float32):
+        """The dtype of h for parameters of `real_dtype` (complex for complex-state cores)."""
+        if self.structure.complex_state:
+            return jnp.result_type(real_dtype, jnp.complex64)
+        return jnp.dtype(real_dtype)
+
+    def initial_state(self, batch_shape: Tuple[int, ...], real_dtype=jnp.float32) -> jax.Array:
+        """Zeros [*batch_shape, N] of `state_dtype(real_dtype)`."""
+        return jnp.zeros(tuple(batch_shape) + (self.d_hidden,), self.state_dtype(real_dtype))
+
+    def split(self, params: Mapping[str, jax.Array]) -> Tuple[Params, Params]:
+        """(θ, φ): the recurrent parameters and the readout parameters."""
+        theta = {k: v for k, v in params.items() if k in self.structure.recurrent}
+        phi = {k: v for k, v in params.items() if k not in self.structure.recurrent}
+        return theta, phi
+
+    # --- the math -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def step(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
+        """h_t = f(h_{t-1}, x_t; θ), broadcasting over leading axes: [..., N], [..., H] -> [..., N]."""
+
+    @abc.abstractmethod
+    def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:
+        """y_t = g(h_t, x_t; φ): [..., N], [..., H] -> [..., H_out] (real)."""
+
+    @abc.abstractmethod
+    def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
+        """The analytic diagonal of ∂f/∂h_{t-1} at (h_{t-1}, x_t): [..., N]."""
+
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array, *,
+                 scan: str = "auto") -> jax.Array:
+        """All states of a sequence: h0 [B, N], x [B, T, H] -> h [B, T, N].
+
+        The default scans `step`; diagonal cores override it with a linear recurrence.
+        """
+        del scan  # Dense cores have a single (sequential) implementation.
+
+        def body(h, x_t):
+            h = self.step(theta, h, x_t)
+            return h, h
+
+        _, h = jax.lax.scan(body, h0, jnp.moveaxis(x, 1, 0))
+        return jnp.moveaxis(h, 0, 1)
+
+
+class RecurrentCore(hk.Module):
+    """Haiku module running a `Cell`: creates its parameters, then runs it.
+
+    `__call__(x [B, T, H], rule) -> y [B, T, H_out]` runs the whole sequence through the
+    learning rule's surrogate; `step(x_t [B, H], h_prev [B, N]) -> (y_t, h_t)` runs one step
+    (the `hk.RNNCore` convention of output first, new state second).
+    """
+
+    def __init__(self, cell: Cell, *, scan: str = "auto", name: Optional[str] = None):
+        super().__init__(name=name)
+        self.cell = cell
+        self.scan = scan
+
+    def params(self) -> Params:
+        """Creates (at init) or fetches the cell's parameters under this module's name."""
+        initial: Dict[str, Any] = {}
+        if hk.running_init():
+            initial = self.cell.init_params(hk.next_rng_key())
+        shapes = jax.eval_shape(self.cell.init_params, jax.random.PRNGKey(0))
+        return {name: hk.get_parameter(name, spec.shape, spec.dtype,
+                                       init=lambda *_, n=name: initial[n])
+                for name, spec in shapes.items()}
+
+    def initial_state(self, batch_size: int, real_dtype=jnp.float32) -> jax.Array:
+        return self.cell.initial_state((batch_size,), real_dtype)
+
+    def __call__(self, x: jax.Array, rule) -> jax.Array:
+        theta, phi = self.cell.split(self.params())
+        h0 = self.cell.initial_state(x.shape[:1], x.dtype)
+        h = rule.layer_sequence(self.cell, theta, h0, x, scan=self.scan)
+        return self.cell.readout(phi, h, x)
+
+    def step(self, x_t: jax.Array, h_prev: jax.Array,
+             perturbation: Optional[jax.Array] = None) -> Tuple[jax.Array, jax.Array]:
+        """One step. `perturbation` [B, N] is added to h_t: its gradient is the spatial error.
+
+        The streaming engine and the oracle differentiate the single-step network with
+        respect to this zero-valued perturbation, with h_{t-1} a constant, to read off
+        δ_t = ∂ℓ_t/∂h_t through same-time paths only. (Unrolled with the state flowing through,
+        the same step gives the BPTT reference.)
+        """
+        theta, phi = self.cell.split(self.params())
+        h = self.cell.step(theta, h_prev, x_t)
+        if perturbation is not None:
+            h = h + perturbation.astype(h.dtype)
+        return self.cell.readout(phi, h, x_t), h

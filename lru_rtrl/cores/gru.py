@@ -1,0 +1,85 @@
+"""The standard gated recurrent unit, reset gate applied to the hidden projection.
+
+    r = σ(W_r x + U_r h + b_r)
+    z = σ(W_z x + U_z h + b_z)
+    n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn))
+    h' = (1 - z) ⊙ n + z ⊙ h
+
+All weights are recurrent parameters (they enter the step); U_* act on h only and so get no
+gradient under `online_spat`. The output is y = h when the block width equals N; otherwise a
+linear readout y = C h (its only readout parameter). Initialisation: U(-1/sqrt(N), 1/sqrt(N))
+for every weight and bias (PyTorch's default).
+
+Shapes: h [..., N], x [..., H], y [..., H_out].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+
+from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
+from lru_rtrl.registry import CORES
+
+_WEIGHTS = ("W_r", "W_z", "W_n", "U_r", "U_z", "U_n", "b_r", "b_z", "b_in", "b_hn")
+
+
+@CORES.register("gru")
+@dataclasses.dataclass(frozen=True)
+class GRUCell(Cell):
+    """No options (config.model.gru is empty)."""
+
+    structure: ClassVar[CoreStructure] = CoreStructure(
+        diagonal=False,
+        recurrent=_WEIGHTS,
+        hidden_axis={name: 0 for name in _WEIGHTS},
+        hidden_to_hidden=("U_r", "U_z", "U_n"),
+    )
+
+    @property
+    def identity_readout(self) -> bool:
+        return self.d_out == self.d_hidden
+
+    def init_params(self, key: jax.Array, dtype=jnp.float32) -> Params:
+        n, h = self.d_hidden, self.d_in
+        shapes = {"W_r": (n, h), "W_z": (n, h), "W_n": (n, h),
+                  "U_r": (n, n), "U_z": (n, n), "U_n": (n, n),
+                  "b_r": (n,), "b_z": (n,), "b_in": (n,), "b_hn": (n,)}
+        if not self.identity_readout:
+            shapes["C"] = (self.d_out, n)
+        bound = 1.0 / jnp.sqrt(n)
+        keys = jax.random.split(key, len(shapes))
+        return {name: jax.random.uniform(k, shape, dtype, -bound, bound)
+                for k, (name, shape) in zip(keys, sorted(shapes.items()))}
+
+    def _gates(self, theta: Params, h_prev: jax.Array, x: jax.Array):
+        r = jax.nn.sigmoid(x @ theta["W_r"].T + h_prev @ theta["U_r"].T + theta["b_r"])
+        z = jax.nn.sigmoid(x @ theta["W_z"].T + h_prev @ theta["U_z"].T + theta["b_z"])
+        hidden_n = h_prev @ theta["U_n"].T + theta["b_hn"]
+        n = jnp.tanh(x @ theta["W_n"].T + theta["b_in"] + r * hidden_n)
+        return r, z, n, hidden_n
+
+    def step(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
+        _, z, n, _ = self._gates(theta, h_prev, x)
+        return (1.0 - z) * n + z * h_prev
+
+    def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:
+        del x
+        return h if self.identity_readout else h @ phi["C"].T
+
+    def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
+        r, z, n, hidden_n = self._gates(theta, h_prev, x)
+        dz = z * (1.0 - z) * jnp.diagonal(theta["U_z"])
+        dr = r * (1.0 - r) * jnp.diagonal(theta["U_r"])
+        dn = (1.0 - n ** 2) * (r * jnp.diagonal(theta["U_n"]) + dr * hidden_n)
+        return z + (1.0 - z) * dn + (h_prev - n) * dz
+
+
+class GRU(RecurrentCore):
+    """Haiku GRU layer: `GRU(d_in, d_hidden)(x [B, T, H], rule) -> y [B, T, N]`."""
+
+    def __init__(self, d_in: int, d_hidden: int, d_out: int = 0, *, name: str = "gru"):
+        super().__init__(GRUCell(d_in, d_hidden, d_out or d_hidden), name=name)

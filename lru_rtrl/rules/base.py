@@ -1,0 +1,96 @@
+"""The learning-rule interface, shared by both engines.
+
+A rule says how the gradient of the recurrent parameters θ of each layer is formed, and what
+error each layer passes to the layer below. It sees a core only through its `Cell` (pure step
+math) and the cell's declared `CoreStructure`; it never reaches into a core's internals.
+
+Parallel engine: `layer_sequence(cell, θ, h0, x)` returns the layer's states h [B, T, N] with
+the values of the plain recurrence but with the rule's gradient attached (stop-gradient and
+`custom_vjp` surrogates; no trace is ever stored per time step).
+
+Streaming engine: `init_traces`, `update_traces` and `recurrent_gradient` carry the per-layer
+sensitivities M_t = J_t M_{t-1} + I_t forward in time and contract them with the spatial error.
+
+Rules are stateless Python objects (pure JAX on pytrees); a rule that cannot work with a core,
+engine or pooling raises `UnsupportedCombinationError` from `check` when the model is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, FrozenSet, Optional, Tuple
+
+import jax
+
+from lru_rtrl.cores.base import Cell, CoreStructure, Params
+
+# Roles of parameters in the model (see lru_rtrl.model.network.param_roles).
+ROLES = ("encoder", "recurrent", "core_readout", "block", "readout_mlp", "decoder")
+
+
+class UnsupportedCombinationError(ValueError):
+    """A (core, rule, engine, pooling) combination that cannot work; the message says why."""
+
+
+class LearningRule:
+    """Base class. Subclasses set `name` and implement the parallel and streaming hooks."""
+
+    name: str = ""
+    # False only for rules that need the whole trajectory (bptt).
+    online: bool = True
+    # Roles whose parameters the rule trains; the others are frozen (zero gradient, no update).
+    trained_roles: FrozenSet[str] = frozenset(ROLES)
+
+    def check(self, structure: CoreStructure, engine: str) -> None:
+        """Raises UnsupportedCombinationError if this rule cannot train this core on `engine`."""
+        if engine == "streaming" and not self.online:
+            raise UnsupportedCombinationError(
+                f"Rule {self.name!r} needs the whole trajectory (it is not an online rule), so it "
+                "cannot run on the streaming engine. Use engine='parallel', or an online rule "
+                "(online_full, online_snap, online_truncated, online_spat).")
+
+    def untrained_recurrent_params(self, structure: CoreStructure) -> Tuple[str, ...]:
+        """Recurrent parameters that this rule leaves with an identically zero gradient."""
+        return () if "recurrent" in self.trained_roles else tuple(structure.recurrent)
+
+    def warnings(self, cell: Cell, engine: str, batch_size: int) -> Tuple[str, ...]:
+        """Human-readable warnings (e.g. memory) for this combination."""
+        del cell, engine, batch_size
+        return ()
+
+    # --- parallel engine ----------------------------------------------------------------
+    def layer_sequence(self, cell: Cell, theta: Params, h0: jax.Array, x: jax.Array, *,
+                       scan: str = "auto") -> jax.Array:
+        """States h [B, T, N] of one layer for input x [B, T, H], with the rule's gradient."""
+        raise NotImplementedError
+
+    # --- streaming engine ---------------------------------------------------------------
+    def init_traces(self, cell: Cell, theta: Params, batch_size: int) -> Any:
+        """The sensitivities M_0 = 0 for a batch (a pytree; None when the rule keeps none)."""
+        raise NotImplementedError
+
+    def update_traces(self, cell: Cell, theta: Params, traces: Any, h_prev: jax.Array,
+                      x: jax.Array) -> Any:
+        """M_t from M_{t-1} at (h_{t-1} [B, N], x_t [B, H])."""
+        raise NotImplementedError
+
+    def recurrent_gradient(self, cell: Cell, theta: Params, traces: Any, delta: jax.Array,
+                           h_prev: jax.Array, x: jax.Array) -> Params:
+        """This step's gradient for θ, summed over the batch: δ_t · M_t (δ_t [B, N])."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<learning rule {self.name!r}>"
+
+
+def zero_like_params(theta: Params) -> Dict[str, jax.Array]:
+    return jax.tree_util.tree_map(lambda p: jax.numpy.zeros_like(p), theta)
+
+
+def describe(rule: LearningRule, structure: Optional[CoreStructure] = None) -> str:
+    """One line saying what the rule trains, for logs."""
+    text = f"rule {rule.name!r}: trains {', '.join(sorted(rule.trained_roles))}"
+    if structure is not None:
+        untrained = rule.untrained_recurrent_params(structure)
+        if untrained:
+            text += f"; leaves without gradient the recurrent parameters {', '.join(untrained)}"
+    return text

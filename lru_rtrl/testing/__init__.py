@@ -1,0 +1,1 @@
+"""Test helpers shipped with the library: the brute-force gradient oracle."""

@@ -1,0 +1,1 @@
+"""Losses, optimisation, metrics, train / eval steps, checkpoints and the training loop."""

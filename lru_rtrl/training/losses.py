@@ -1,0 +1,115 @@
+"""Masked losses, written once for both engines.
+
+The loss is L = Σ w ℓ / normalizer, with ℓ the cross-entropy of each prediction and w its
+weight. Per-step pooling (none, pool_st) has a prediction at every step: ℓ_{b,t} with
+w_{b,t} = loss mask (or the padding mask, for a sequence label repeated at every step) ×
+example weight. Sequence pooling (pool, last) has one prediction per sequence: w_b = example
+weight; step by step, `last` puts that weight on the last valid step. Outputs with several
+independent predictions (the copy task's 7 bits, logits [..., 7, 2]) average ℓ over them.
+
+`normalizer` defaults to Σ w of the local batch; the multi-device training step passes the
+global Σ w (a psum over devices) so that every device's loss adds up to the loss of the whole
+batch, whatever its split.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import jax
+import jax.numpy as jnp
+
+from lru_rtrl.data.base import TaskSpec
+from lru_rtrl.model import pooling as pooling_lib
+
+
+def cross_entropy(logits: jax.Array, targets: jax.Array, spec: TaskSpec) -> jax.Array:
+    """ℓ per prediction: logits [..., *output_shape], integer targets [..., *output_shape[:-1]].
+
+    Returns [...]: the cross-entropy, averaged over the independent outputs if there are
+    several (output_shape of rank 2).
+    """
+    log_probs = jax.nn.log_softmax(logits.astype(jnp.promote_types(logits.dtype, jnp.float32)))
+    picked = jnp.take_along_axis(log_probs, targets[..., None].astype(jnp.int32), axis=-1)
+    nll = -picked[..., 0]
+    extra_axes = len(spec.output_shape) - 1
+    if extra_axes:
+        nll = jnp.mean(nll, axis=tuple(range(-extra_axes, 0)))
+    return nll
+
+
+def correct(logits: jax.Array, targets: jax.Array) -> jax.Array:
+    """1.0 where argmax(logits) == targets, shaped like targets."""
+    return (jnp.argmax(logits, axis=-1) == targets).astype(jnp.float32)
+
+
+def example_weights(batch: Dict[str, jax.Array]) -> jax.Array:
+    """[B]: 1 for real examples, 0 for filler (default all ones)."""
+    if "weights" in batch:
+        return batch["weights"].astype(jnp.float32)
+    return jnp.ones(batch["mask"].shape[:1], jnp.float32)
+
+
+def step_weights(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str) -> jax.Array:
+    """w_{b,t} [B, T]: the weight of step t's prediction when predictions are made per step.
+
+    For `last`, the weight sits on the last valid step (the streaming form of `last`).
+    """
+    mask = batch["mask"].astype(jnp.float32)
+    if pooling == "last":
+        base = pooling_lib.last_step_mask(mask)
+    elif spec.target_kind == "per_step":
+        base = batch["loss_mask"].astype(jnp.float32) * mask
+    else:
+        base = mask
+    return base * example_weights(batch)[:, None]
+
+
+def step_targets(batch: Dict[str, jax.Array], spec: TaskSpec) -> jax.Array:
+    """Targets per step [B, T, ...]: a sequence label is repeated at every step."""
+    targets = batch["targets"]
+    if spec.target_kind == "per_step":
+        return targets
+    return jnp.broadcast_to(targets[:, None], batch["mask"].shape)
+
+
+def sequence_loss(logits: jax.Array, batch: Dict[str, jax.Array], spec: TaskSpec,
+                  pooling: str, normalizer: Optional[jax.Array] = None):
+    """The batch loss of whole-sequence logits.
+
+    Args:
+      logits: [B, T, *out] for per-step pooling, [B, *out] for sequence pooling.
+    Returns:
+      (loss, stats) with stats["weight"] = Σ w and stats["correct"] = Σ w · accuracy.
+    """
+    if pooling in pooling_lib.SEQUENCE_POOLINGS:
+        if spec.target_kind == "per_step":
+            raise ValueError(f"Task {spec.name!r} has a target at every step; pooling {pooling!r} "
+                             "makes one prediction per sequence. Use pooling 'none'.")
+        targets = batch["targets"]
+        weights = example_weights(batch)
+    else:
+        targets = step_targets(batch, spec)
+        weights = step_weights(batch, spec, pooling)
+    ell = cross_entropy(logits, targets, spec)
+    acc = correct(logits, targets)
+    if acc.ndim > weights.ndim:  # several independent outputs: accuracy per output, averaged
+        acc = jnp.mean(acc, axis=tuple(range(weights.ndim, acc.ndim)))
+    total_weight = jnp.sum(weights)
+    if normalizer is None:
+        normalizer = total_weight
+    loss = jnp.sum(weights * ell) / jnp.maximum(normalizer, 1e-12)
+    return loss, {"weight": total_weight, "loss_sum": jnp.sum(weights * ell),
+                  "correct": jnp.sum(weights * acc)}
+
+
+def step_loss(logits_t: jax.Array, targets_t: jax.Array, weights_t: jax.Array,
+              spec: TaskSpec, normalizer: jax.Array):
+    """ℓ_t of one step for the streaming engine: logits_t [B, *out], targets_t [B, ...], w [B]."""
+    ell = cross_entropy(logits_t, targets_t, spec)
+    acc = correct(logits_t, targets_t)
+    if acc.ndim > 1:
+        acc = jnp.mean(acc, axis=tuple(range(1, acc.ndim)))
+    loss = jnp.sum(weights_t * ell) / jnp.maximum(normalizer, 1e-12)
+    return loss, {"weight": jnp.sum(weights_t), "loss_sum": jnp.sum(weights_t * ell),
+                  "correct": jnp.sum(weights_t * acc)}
