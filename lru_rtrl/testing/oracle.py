@@ -22,6 +22,7 @@ from typing import Dict, Optional
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jax.flatten_util import ravel_pytree
 
 from lru_rtrl.engines.base import mask_frozen, merge_recurrent, split_recurrent
@@ -91,8 +92,15 @@ def _column_masks(cell, theta, cut_hidden_to_hidden):
     return ravel_pytree(keep)[0], ravel_pytree(unit)[0]
 
 
-def online_reference(model, params, rng, batch, *, rule=None, is_training: bool = False):
-    """Σ_t δ_t · M_t for θ (with the rule's J and I) plus Σ_t ∂ℓ_t/∂φ, by brute force."""
+def online_reference(model, params, rng, batch, *, rule=None, is_training: bool = False,
+                     optimizer=None, opt_state=None):
+    """Σ_t δ_t · M_t for θ (with the rule's J and I) plus Σ_t ∂ℓ_t/∂φ, by brute force.
+
+    With an `optimizer`, it instead learns after every step (the reference for the streaming
+    engine's `online_updates` with K = 1): each step's gradient, divided by that step's loss
+    weight, updates the parameters before the next step, and the sensitivities run on.
+    Returns the final (params, opt_state) in that case.
+    """
     rule = rule or model.rule
     jacobian, cut = _rule_settings(rule)
     weights, targets = _steps(model, batch)
@@ -114,7 +122,13 @@ def online_reference(model, params, rng, batch, *, rule=None, is_training: bool 
     grad_theta = [jnp.zeros(ravel_pytree(t)[0].shape, dtype) for t in thetas]
     grad_rest = jax.tree_util.tree_map(jnp.zeros_like, rest)
 
+    learning = optimizer is not None
+    if learning:
+        normalizer = jnp.ones((), dtype)
     for t in range(num_steps):
+        if learning:
+            grad_theta = [jnp.zeros_like(g) for g in grad_theta]
+            grad_rest = jax.tree_util.tree_map(jnp.zeros_like, rest)
         inputs_t, mask_t = batch["inputs"][:, t], batch["mask"][:, t]
         perturbations = [jnp.zeros_like(h) for h in carry["h"]]
 
@@ -145,11 +159,24 @@ def online_reference(model, params, rng, batch, *, rule=None, is_training: bool 
             contribution = jnp.einsum("bi,bip->p", deltas[l].astype(sens[l].dtype), sens[l])
             grad_theta[l] = grad_theta[l] + jnp.real(contribution).astype(dtype)
         carry = new_carry
+        weight_t = float(jnp.sum(weights[:, t]))
+        if learning and weight_t > 0:
+            grads = _finish(model, rule, params, thetas, grad_theta, grad_rest)
+            grads = jax.tree_util.tree_map(lambda g: g / weight_t, grads)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            params = optax.apply_updates(params, updates)
+            thetas, rest = split_recurrent(model, params)
+    if learning:
+        return params, opt_state
+    return _finish(model, rule, params, thetas, grad_theta, grad_rest)
+
+
+def _finish(model, rule, params, thetas, grad_theta, grad_rest):
+    """Unflattens θ gradients, zeros what the rule leaves untrained, merges, masks frozen."""
 
     theta_grads = [ravel_pytree(theta)[1](g) for theta, g in zip(thetas, grad_theta)]
-    for rule_untrained, (cell, g) in zip([rule.untrained_recurrent_params(c.structure)
-                                          for c in model.cells], zip(model.cells, theta_grads)):
-        for name in rule_untrained:
+    for cell, g in zip(model.cells, theta_grads):
+        for name in rule.untrained_recurrent_params(cell.structure):
             g[name] = jnp.zeros_like(g[name])
     grads = merge_recurrent(model, theta_grads, grad_rest)
     return mask_frozen(grads, model.trained_mask(params, rule))

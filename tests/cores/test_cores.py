@@ -1,0 +1,137 @@
+"""Cores: step vs whole-sequence agreement, analytic Jacobian diagonals, initialisation,
+parameter counts and the declared structure."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+from lru_rtrl.config import model_config
+from lru_rtrl.cores import GRU, LRU, GRUCell, LinearRNNCell, LRUCell
+from lru_rtrl.cores.lru import lambda_from_params
+from lru_rtrl.data.base import TaskSpec
+from lru_rtrl.model import build_model, count_params, dummy_batch
+from lru_rtrl.registry import CORES, RULES
+
+B, T, H, N = 3, 5, 4, 3
+
+
+def _cell(name, **options):
+    d_out = N if name == "gru" else H
+    return CORES.get(name)(d_in=H, d_hidden=N, d_out=d_out, **options)
+
+
+class CoreTest(parameterized.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.enter_context(jax.enable_x64(True))
+
+    @parameterized.product(core=("lru", "linear_rnn", "gru"))
+    def test_registered_with_structure(self, core):
+        cell = _cell(core)
+        structure = cell.structure
+        params = cell.init_params(jax.random.PRNGKey(0))
+        theta, phi = cell.split(params)
+        self.assertEqual(set(theta), set(structure.recurrent))
+        for name, p in theta.items():
+            self.assertEqual(p.shape[structure.hidden_axis[name]], N, name)
+        self.assertTrue(set(structure.hidden_to_hidden) <= set(theta))
+        self.assertEqual(structure.diagonal, core == "lru")
+        del phi
+
+    @parameterized.product(core=("lru", "linear_rnn", "gru"), scan=("sequential", "associative"))
+    def test_sequence_equals_repeated_step(self, core, scan):
+        options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+        cell = _cell(core, **options)
+        theta, phi = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
+        x = jax.random.normal(jax.random.PRNGKey(2), (B, T, H), jnp.float64)
+        h0 = cell.initial_state((B,), jnp.float64)
+        h_seq = cell.sequence(theta, h0, x, scan=scan)
+        h, steps = h0, []
+        for t in range(T):
+            h = cell.step(theta, h, x[:, t])
+            steps.append(h)
+        chex.assert_trees_all_close(h_seq, jnp.stack(steps, 1), rtol=1e-12, atol=1e-12)
+        y = cell.readout(phi, h_seq, x)
+        chex.assert_shape(y, (B, T, cell.d_out))
+        chex.assert_type(y, jnp.float64)
+        self.assertEqual(jnp.iscomplexobj(h_seq), core == "lru")
+
+    @parameterized.parameters(("lru", None), ("gru", None), ("linear_rnn", "identity"),
+                              ("linear_rnn", "tanh"), ("linear_rnn", "relu"))
+    def test_analytic_jacobian_diagonal_matches_jacfwd(self, core, nonlinearity):
+        options = {"nonlinearity": nonlinearity} if core == "linear_rnn" else {}
+        cell = _cell(core, **options)
+        theta, _ = cell.split(cell.init_params(jax.random.PRNGKey(3), jnp.float64))
+        h_prev = jax.random.normal(jax.random.PRNGKey(4), (N,), jnp.float64)
+        if core == "lru":
+            h_prev = h_prev + 1j * h_prev[::-1]
+        x = jax.random.normal(jax.random.PRNGKey(5), (H,), jnp.float64)
+        full = jax.jacfwd(lambda h: cell.step(theta, h, x),
+                          holomorphic=jnp.iscomplexobj(h_prev))(h_prev)
+        np.testing.assert_allclose(cell.jacobian_diagonal(theta, h_prev, x), jnp.diagonal(full),
+                                   rtol=1e-12, atol=1e-12)
+
+    def test_lru_ring_initialisation_statistics(self):
+        cell = LRUCell(d_in=H, d_hidden=4096, d_out=H, r_min=0.5, r_max=0.9, max_phase=3.14)
+        p = cell.init_params(jax.random.PRNGKey(6))
+        lam = lambda_from_params(p["nu_log"], p["theta_log"])
+        modulus2 = np.asarray(jnp.abs(lam) ** 2)
+        self.assertGreaterEqual(modulus2.min(), 0.25 - 1e-6)
+        self.assertLessEqual(modulus2.max(), 0.81 + 1e-6)
+        # |λ|² is uniform on [r_min², r_max²]: mean and spread of a uniform distribution.
+        np.testing.assert_allclose(modulus2.mean(), (0.25 + 0.81) / 2, atol=0.01)
+        np.testing.assert_allclose(modulus2.std(), (0.81 - 0.25) / np.sqrt(12), atol=0.01)
+        phase = np.asarray(jnp.angle(lam)) % (2 * np.pi)
+        self.assertLessEqual(phase.max(), 3.14 + 1e-5)
+        np.testing.assert_allclose(phase.mean(), 3.14 / 2, atol=0.05)
+        # γ normalises every unit to unit gain: γ² = 1 - |λ|².
+        np.testing.assert_allclose(np.exp(2 * np.asarray(p["gamma_log"])), 1 - modulus2,
+                                   rtol=1e-4)
+        np.testing.assert_allclose(np.asarray(p["B_re"]).std(), 1 / np.sqrt(2 * H), rtol=0.05)
+        np.testing.assert_allclose(np.asarray(p["C_re"]).std(), 1 / np.sqrt(4096), rtol=0.05)
+
+    def test_bad_options_are_explained(self):
+        with pytest.raises(ValueError, match="r_min < r_max"):
+            LRUCell(d_in=H, d_hidden=N, d_out=H, r_min=0.9, r_max=0.5)
+        with pytest.raises(ValueError, match="nonlinearity 'sigmoid'"):
+            LinearRNNCell(d_in=H, d_hidden=N, d_out=H, nonlinearity="sigmoid")
+        with pytest.raises(ValueError, match="must equal its input width"):
+            LRUCell(d_in=H, d_hidden=N, d_out=H + 1)
+
+    def test_haiku_modules_run_sequence_and_step(self):
+        import haiku as hk
+        x = jax.random.normal(jax.random.PRNGKey(7), (B, T, H))
+
+        def run(x):
+            lru, gru = LRU(H, N), GRU(H, N)
+            y_seq = lru(x, RULES.get("online_full"))
+            y_t, h_t = lru.step(x[:, 0], lru.initial_state(B))
+            return y_seq, y_t, h_t, gru(x, RULES.get("bptt"))
+
+        f = hk.transform(run)
+        params = f.init(jax.random.PRNGKey(0), x)
+        y_seq, y_t, h_t, y_gru = f.apply(params, None, x)
+        chex.assert_trees_all_close(y_seq[:, 0], y_t, rtol=1e-5, atol=1e-6)
+        chex.assert_shape([y_seq, y_gru], [(B, T, H), (B, T, N)])
+        chex.assert_shape(h_t, (B, N))
+        self.assertEqual(set(params), {"lru", "gru"})
+
+
+class ParameterCountTest(parameterized.TestCase):
+    """The paper's parameter counts, with the block exactly as PAPER.md describes it."""
+
+    @parameterized.named_parameters(
+        ("copy", 8, (7, 2), 128, 64, "per_step", 268_430),
+        ("scifar", 3, (10,), 256, 128, "sequence", 1_058_826),
+    )
+    def test_lru_parameter_count(self, input_dim, output_shape, d_model, d_hidden, kind, count):
+        spec = TaskSpec("count", 16, "real", input_dim, output_shape, kind)
+        config = model_config()
+        config.n_layers, config.d_model, config.d_hidden = 4, d_model, d_hidden
+        model = build_model(config, spec, "online_full")
+        params = jax.eval_shape(model.init, jax.random.PRNGKey(0), dummy_batch(spec, 1, 4))
+        self.assertEqual(count_params(params), count)
