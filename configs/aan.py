@@ -1,0 +1,49 @@
+"""LRA Retrieval (AAN citation pairs, two towers of <= 4,000 bytes, 2 classes).
+
+Not in the paper's tables: LRU, 4 layers, d_model 128, d_hidden 256, pool_st over each
+text (the model combines [a, b, a*b, a-b]), Bfast_and_decay, online_full; optimiser
+settings as for IMDB. Data: the LRA release (--config.data.data_dir=.../lra_release).
+`get_config("smoke")` is a tiny variant (still needs AAN files).
+"""
+
+from lru_rtrl.config import base_config
+
+
+def get_config(arg=None):
+    config = base_config("aan")
+    config.rule = "online_full"
+    config.model.core = "lru"
+    config.model.n_layers = 4
+    config.model.d_model = 128
+    config.model.d_hidden = 256
+    config.model.block = "full_glu"
+    config.model.pooling = "pool_st"
+    config.model.dropout = 0.1
+    config.model.lru.r_min = 0.0
+    config.model.lru.r_max = 1.0
+    config.train.batch_size = 32
+    config.train.num_epochs = 20
+    config.train.lr = 1e-3
+    config.train.warmup_epochs = 1.0
+    config.train.weight_decay = 0.05
+    config.train.optimizer_groups = "Bfast_and_decay"
+    config.data.max_len = 4000
+    if arg == "smoke":
+        _smoke(config)
+    elif arg:
+        raise ValueError(f"configs/aan.py takes no argument or 'smoke', got {arg!r}")
+    return config
+
+
+def _smoke(config):
+    config.model.n_layers = 2
+    config.model.d_model = 16
+    config.model.d_hidden = 8
+    config.train.batch_size = 4
+    config.train.num_steps = 4
+    config.train.warmup_epochs = 0.0
+    config.train.log_every_steps = 1
+    config.data.max_len = 128
+    config.data.min_freq = 1
+    config.data.max_train_examples = 16
+    config.data.max_eval_examples = 8

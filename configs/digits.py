@@ -1,0 +1,43 @@
+"""Sequential 8x8 digits (64 steps, 10 classes): real data that ships with scikit-learn.
+
+An offline demo and accuracy check: no download. Small LRU (2 layers, 64/32, pool_st,
+online_full); --config.data.permute=True gives the permuted variant. Not in the paper.
+`get_config("smoke")` is a tiny variant.
+"""
+
+from lru_rtrl.config import base_config
+
+
+def get_config(arg=None):
+    config = base_config("digits")
+    config.rule = "online_full"
+    config.model.core = "lru"
+    config.model.n_layers = 2
+    config.model.d_model = 64
+    config.model.d_hidden = 32
+    config.model.block = "full_glu"
+    config.model.pooling = "pool_st"
+    config.model.dropout = 0.1
+    config.train.batch_size = 32
+    config.train.num_epochs = 40
+    config.train.lr = 3e-3
+    config.train.warmup_epochs = 1.0
+    config.train.weight_decay = 0.01
+    config.train.optimizer_groups = "Bfast_and_decay"
+    if arg == "smoke":
+        _smoke(config)
+    elif arg:
+        raise ValueError(f"configs/digits.py takes no argument or 'smoke', got {arg!r}")
+    return config
+
+
+def _smoke(config):
+    config.model.n_layers = 1
+    config.model.d_model = 16
+    config.model.d_hidden = 8
+    config.train.batch_size = 8
+    config.train.num_steps = 4
+    config.train.warmup_epochs = 0.0
+    config.train.log_every_steps = 1
+    config.data.max_train_examples = 32
+    config.data.max_eval_examples = 16

@@ -1,0 +1,55 @@
+"""LRA ListOps (<= 2,048 tokens, 10 classes): the paper's Table 2 setup.
+
+LRU, 4 layers, d_model 256, d_hidden 128, pool_st, Bfast_and_decay, online_full, batch 32,
+40 epochs, 4 warm-up epochs, weight decay 0.05, no dropout, r_max 1, one-hot input of
+width 20. The paper searched lr in {1e-3, 3e-3} and r_min in {0, 0.9}; the defaults are the
+first value of each grid. Data: the LRA release (--config.data.data_dir=.../lra_release) or
+a folder written by `python -m lru_rtrl.data.listops_generate --out_dir DIR`.
+`get_config("smoke")` generates a tiny ListOps set in memory, so it runs offline.
+"""
+
+from lru_rtrl.config import base_config
+
+
+def get_config(arg=None):
+    config = base_config("listops")
+    config.rule = "online_full"
+    config.model.core = "lru"
+    config.model.n_layers = 4
+    config.model.d_model = 256
+    config.model.d_hidden = 128
+    config.model.block = "full_glu"
+    config.model.pooling = "pool_st"
+    config.model.dropout = 0.0
+    config.model.lru.r_min = 0.0      # grid {0, 0.9}
+    config.model.lru.r_max = 1.0
+    config.train.batch_size = 32
+    config.train.num_epochs = 40
+    config.train.lr = 1e-3            # grid {1e-3, 3e-3}
+    config.train.warmup_epochs = 4.0
+    config.train.weight_decay = 0.05
+    config.train.optimizer_groups = "Bfast_and_decay"
+    config.data.max_len = 2048
+    config.data.vocab_size = 20
+    if arg == "smoke":
+        _smoke(config)
+    elif arg:
+        raise ValueError(f"configs/listops.py takes no argument or 'smoke', got {arg!r}")
+    return config
+
+
+def _smoke(config):
+    config.model.n_layers = 2
+    config.model.d_model = 16
+    config.model.d_hidden = 8
+    config.train.batch_size = 4
+    config.train.num_steps = 4
+    config.train.warmup_epochs = 0.0
+    config.train.log_every_steps = 1
+    config.data.source = "generate"
+    config.data.max_len = 64
+    config.data.generate.num_train = 16
+    config.data.generate.num_validation = 8
+    config.data.generate.num_test = 8
+    config.data.generate.min_length = 4
+    config.data.generate.max_length = 64

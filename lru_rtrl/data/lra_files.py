@@ -1,0 +1,61 @@
+"""Locating the Long Range Arena release files and reporting what is missing or malformed.
+
+The LRA release is one archive, `lra_release.gz` (a gzipped tar), linked from the README of
+https://github.com/google-research/long-range-arena (direct link:
+https://storage.googleapis.com/long-range-arena/lra_release.gz). Extracted, it holds a
+folder `lra_release/` with `listops-1000/`, `tsv_data/` (AAN retrieval) and
+`pathfinder{32,64,128,256}/`. `data.data_dir` may name that folder or the folder above it;
+a task's own subfolder may also be given directly.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator, List, Sequence, Tuple
+
+from lru_rtrl.data.base import DataError
+
+LRA_URL = "https://storage.googleapis.com/long-range-arena/lra_release.gz"
+LRA_REPO = "https://github.com/google-research/long-range-arena"
+HOW_TO_GET = (f"Download the LRA release {LRA_URL} (linked from {LRA_REPO}), extract it with "
+              f"`tar xzf lra_release.gz`, and set data.data_dir to the extracted lra_release "
+              f"folder.")
+
+
+def candidate_dirs(data_dir: str, subdir: str) -> List[str]:
+    """Where `subdir` of the release may be, given `data.data_dir` (most specific first)."""
+    root = os.path.expanduser(data_dir or ".")
+    return [os.path.join(root, subdir), os.path.join(root, "lra_release", subdir)]
+
+
+def find_dir(task: str, data_dir: str, subdir: str, required: Sequence[str],
+             extra_help: str = "") -> str:
+    """The first candidate directory that holds every file (or folder) in `required`.
+
+    Also accepts `data_dir` itself when it holds them. Otherwise raises a `DataError` naming
+    the expected paths and where to download them.
+    """
+    candidates = [os.path.expanduser(data_dir)] if data_dir else []
+    candidates += candidate_dirs(data_dir, subdir)
+    for directory in candidates:
+        if all(os.path.exists(os.path.join(directory, name)) for name in required):
+            return directory
+    expected = os.path.join(candidate_dirs(data_dir, subdir)[0], required[0])
+    raise DataError(
+        f"Task {task!r}: LRA data not found: expected {expected} (also looked for "
+        f"{', '.join(required)} in {', '.join(repr(c) for c in candidates)}). "
+        f"{HOW_TO_GET}{' ' + extra_help if extra_help else ''}")
+
+
+def numbered_lines(path: str) -> Iterator[Tuple[int, bytes]]:
+    """(line number from 1, line without its end-of-line) of a binary file, skipping blanks."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip(b"\r\n")
+            if line.strip():
+                yield number, line
+
+
+def malformed(path: str, line: int, problem: str) -> DataError:
+    return DataError(f"{path}, line {line}: {problem}. The file is malformed; download or "
+                     f"generate it again.")
