@@ -56,12 +56,24 @@ def load_module(spec: str, *, origin: str = "config.plugins") -> ModuleType:
 
 
 def _import_file(path: str) -> ModuleType:
+    """Imports a .py file under its own stem as module name.
+
+    Using the stem (not a made-up name) means that the same plugin reached by both routes —
+    a path in config.plugins and an installed entry point — is imported, and registers, once.
+    """
     if not os.path.isfile(path):
         raise PluginError(f"Plugin file {path!r} does not exist (from config.plugins).")
-    name = "lru_rtrl_plugin_" + os.path.splitext(os.path.basename(path))[0]
-    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == os.path.abspath(path):
-        return sys.modules[name]
-    module_spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    path = os.path.abspath(path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    existing = sys.modules.get(name)
+    if existing is not None:
+        if os.path.abspath(getattr(existing, "__file__", "") or "") == path:
+            return existing
+        raise PluginError(
+            f"Plugin file {path!r} would be imported as module {name!r}, but a different module "
+            f"of that name is already loaded ({getattr(existing, '__file__', existing)!r}). "
+            "Rename the plugin file.")
+    module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     try:

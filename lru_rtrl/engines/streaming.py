@@ -10,14 +10,17 @@ gradient accumulators — nothing per time step. At step t:
   3. update each layer's traces M_t^l with the rule's J and I at (h_{t-1}^l, x_t^l);
   4. accumulate δ_t^l · M_t^l for θ^l and the instantaneous gradient for φ.
 
+Each step reads its slice of the batch in place (no time-major copy of the sequence), so the
+engine's working memory does not depend on T; only the batch it is given does. For streams
+too long to hold at once, `online_updates` takes and returns a `StreamState` (network state,
+traces, pending gradient, position), so a stream can be fed chunk by chunk with memory
+bounded by the chunk.
+
 Sequence boundaries inside a stream are marked by `batch["resets"]` [B, T] (1 where a new
 sequence starts): state, pooling carry and traces of that row are zeroed before the step.
 
-`online_updates` additionally applies an optimizer every K steps inside the stream (K = T is
-one update per sequence); traces are carried across updates, as RTRL prescribes.
-
 Memory per layer: states B·N, traces B·|θ| (element-wise) or B·N·|θ| (dense `online_full`),
-accumulators |θ| + |φ|, independent of T.
+accumulators |θ| + |φ|.
 """
 
 from __future__ import annotations
@@ -33,18 +36,35 @@ from lru_rtrl.engines.base import (Engine, mask_frozen, merge_recurrent, split_r
 from lru_rtrl.registry import ENGINES
 from lru_rtrl.training import losses
 
+StreamState = Dict[str, Any]
 
-def _time_major(batch: Dict[str, jax.Array], model) -> Dict[str, jax.Array]:
-    """Per-step slices [T, B, ...] of everything the step loop reads."""
+
+def _slice_step(batch: Dict[str, jax.Array], model, t: jax.Array) -> Dict[str, jax.Array]:
+    """What step t reads: inputs, mask, targets, loss weights and resets, each [B, ...]."""
     spec, pooling = model.spec, model.options["pooling"]
-    per_step = {
-        "inputs": batch["inputs"],
-        "mask": batch["mask"],
-        "targets": losses.step_targets(batch, spec),
-        "weights": losses.step_weights(batch, spec, pooling),
-        "resets": batch.get("resets", jnp.zeros(batch["mask"].shape, jnp.float32)),
-    }
-    return jax.tree_util.tree_map(lambda a: jnp.swapaxes(a, 0, 1), per_step)
+    at = lambda a: jax.lax.dynamic_index_in_dim(a, t, axis=1, keepdims=False)  # noqa: E731
+    mask = batch["mask"]
+    mask_t = at(mask).astype(jnp.float32)
+    num_steps = mask.shape[1]
+    if pooling == "last":
+        # The weight of a sequence's prediction sits on its last valid step.
+        next_mask = jax.lax.dynamic_index_in_dim(mask, jnp.minimum(t + 1, num_steps - 1),
+                                                 axis=1, keepdims=False)
+        following = jnp.where(t + 1 < num_steps, next_mask, 0.0)
+        base = mask_t * (1.0 - following.astype(jnp.float32))
+    elif spec.target_kind == "per_step":
+        base = at(batch["loss_mask"]).astype(jnp.float32) * mask_t
+    else:
+        base = mask_t
+    targets = at(batch["targets"]) if spec.target_kind == "per_step" else batch["targets"]
+    resets = at(batch["resets"]) if "resets" in batch else jnp.zeros_like(mask_t)
+    return {"inputs": at(batch["inputs"]), "mask": mask_t, "targets": targets,
+            "weights": base * losses.example_weights(batch), "resets": resets}
+
+
+def total_weight(batch: Dict[str, jax.Array], model) -> jax.Array:
+    """Σ of the loss weights of all steps (the default loss normaliser)."""
+    return jnp.sum(losses.step_weights(batch, model.spec, model.options["pooling"]))
 
 
 def _reset_rows(tree: Any, keep: jax.Array) -> Any:
@@ -52,11 +72,6 @@ def _reset_rows(tree: Any, keep: jax.Array) -> Any:
     def scale(a):
         return a * keep.reshape((-1,) + (1,) * (a.ndim - 1)).astype(a.dtype)
     return jax.tree_util.tree_map(scale, tree)
-
-
-def _initial_traces(model, thetas, batch_size):
-    return [model.rule.init_traces(cell, theta, batch_size)
-            for cell, theta in zip(model.cells, thetas)]
 
 
 def _step(model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_training):
@@ -92,6 +107,21 @@ def _zero_stats(dtype=jnp.float32):
             "correct": jnp.zeros((), dtype)}
 
 
+def init_stream_state(model, params, batch_size: int) -> StreamState:
+    """A fresh stream: zero states and traces, no pending gradient, position 0."""
+    dtype = jax.tree_util.tree_leaves(params)[0].dtype
+    thetas, rest = split_recurrent(model, params)
+    return {
+        "carry": model.initial_carry(batch_size, dtype),
+        "traces": [model.rule.init_traces(cell, theta, batch_size)
+                   for cell, theta in zip(model.cells, thetas)],
+        "grad_theta": jax.tree_util.tree_map(jnp.zeros_like, thetas),
+        "grad_rest": jax.tree_util.tree_map(jnp.zeros_like, rest),
+        "window": jnp.zeros((), dtype),
+        "position": jnp.zeros((), jnp.int32),
+    }
+
+
 class StreamingEngine(Engine):
     name = "streaming"
 
@@ -101,83 +131,93 @@ class StreamingEngine(Engine):
             raise ValueError("The streaming engine runs the model's own rule; build a model "
                              "with the other rule instead.")
         thetas, rest = split_recurrent(model, params)
-        batch_size = batch["mask"].shape[0]
+        batch_size, num_steps = batch["mask"].shape
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
-        steps = _time_major(batch, model)
         if normalizer is None:
-            normalizer = jnp.sum(steps["weights"])
-        init = (model.initial_carry(batch_size, dtype), _initial_traces(model, thetas, batch_size),
-                jax.tree_util.tree_map(jnp.zeros_like, thetas),
-                jax.tree_util.tree_map(jnp.zeros_like, rest), _zero_stats(dtype))
+            normalizer = total_weight(batch, model)
+        fresh = init_stream_state(model, params, batch_size)
 
-        def body(state, slice_t):
+        def body(state, t):
             carry, traces, g_theta, g_rest, totals = state
             carry, traces, dg_theta, dg_rest, stats = _step(
-                model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_training)
+                model, thetas, rest, rng, carry, traces, _slice_step(batch, model, t),
+                normalizer, is_training)
             return (carry, traces, tree_add(g_theta, dg_theta), tree_add(g_rest, dg_rest),
                     tree_add(totals, stats)), None
 
-        (_, _, g_theta, g_rest, totals), _ = jax.lax.scan(body, init, steps)
+        init = (fresh["carry"], fresh["traces"], fresh["grad_theta"], fresh["grad_rest"],
+                _zero_stats(dtype))
+        (_, _, g_theta, g_rest, totals), _ = jax.lax.scan(body, init, jnp.arange(num_steps))
         grads = merge_recurrent(model, g_theta, g_rest)
         loss = totals["loss_sum"] / jnp.maximum(normalizer, 1e-12)
         return loss, totals, mask_frozen(grads, model.trained_mask(params))
 
 
 def online_updates(model, params, opt_state, optimizer: optax.GradientTransformation, rng,
-                   batch, update_every: int, *, is_training: bool = True):
+                   batch, update_every: int, *, is_training: bool = True,
+                   stream_state: Optional[StreamState] = None, flush: bool = True):
     """Learns while reading: an optimizer update every `update_every` steps of the stream.
 
     Each update uses the gradient accumulated since the previous one, normalised by the loss
     weight seen in that window; a window without any loss-bearing step makes no update (so
-    momentum does not move parameters on steps that carry no error). Traces and states run
-    on across updates. Returns (params, opt_state, stats, number of updates).
+    momentum does not move parameters on steps that carry no error). States and traces run on
+    across updates, as RTRL prescribes.
+
+    Args:
+      batch: a chunk of the stream, [B, T, ...]; `resets` marks sequence starts.
+      stream_state: where the previous chunk left off (None: a fresh stream). Update
+        boundaries count steps from the start of the stream, across chunks.
+      flush: also update at the chunk's last step if a gradient is pending (for batches of
+        independent sequences); pass False to carry a partial window to the next chunk.
+    Returns:
+      (params, opt_state, stats, number of updates, stream_state).
     """
     if update_every < 1:
         raise ValueError(f"config.streaming.update_every must be >= 1, got {update_every}.")
-    batch_size = batch["mask"].shape[0]
+    batch_size, num_steps = batch["mask"].shape
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
-    steps = _time_major(batch, model)
-    num_steps = steps["mask"].shape[0]
-    steps["index"] = jnp.arange(num_steps)
     trained = model.trained_mask(params)
-    thetas0, rest0 = split_recurrent(model, params)
+    state = stream_state if stream_state is not None else init_stream_state(
+        model, params, batch_size)
+    unit_normalizer = jnp.ones((), dtype)
 
-    def body(state, slice_t):
-        params, opt_state, carry, traces, g_theta, g_rest, window, totals, updates = state
+    def body(loop, t):
+        params, opt_state, state, totals, updates = loop
         thetas, rest = split_recurrent(model, params)
         carry, traces, dg_theta, dg_rest, stats = _step(
-            model, thetas, rest, rng, carry, traces, slice_t, jnp.ones((), dtype), is_training)
-        g_theta, g_rest = tree_add(g_theta, dg_theta), tree_add(g_rest, dg_rest)
-        window = window + stats["weight"]
-        totals = tree_add(totals, stats)
-        at_boundary = jnp.logical_or((slice_t["index"] + 1) % update_every == 0,
-                                     slice_t["index"] == num_steps - 1)
+            model, thetas, rest, rng, state["carry"], state["traces"],
+            _slice_step(batch, model, t), unit_normalizer, is_training)
+        g_theta = tree_add(state["grad_theta"], dg_theta)
+        g_rest = tree_add(state["grad_rest"], dg_rest)
+        window = state["window"] + stats["weight"]
+        at_boundary = (state["position"] + 1) % update_every == 0
+        if flush:
+            at_boundary = jnp.logical_or(at_boundary, t == num_steps - 1)
         do_update = jnp.logical_and(at_boundary, window > 0)
 
         def update(args):
             params, opt_state = args
-            grads = merge_recurrent(model, g_theta, g_rest)
-            grads = jax.tree_util.tree_map(lambda g: g / window, mask_frozen(grads, trained))
+            grads = mask_frozen(merge_recurrent(model, g_theta, g_rest), trained)
+            grads = jax.tree_util.tree_map(lambda g: g / window, grads)
             deltas, opt_state = optimizer.update(grads, opt_state, params)
             return optax.apply_updates(params, deltas), opt_state
 
         params, opt_state = jax.lax.cond(do_update, update, lambda args: args,
                                          (params, opt_state))
-        clear = at_boundary.astype(dtype)
-        g_theta = jax.tree_util.tree_map(lambda g: g * (1 - clear), g_theta)
-        g_rest = jax.tree_util.tree_map(lambda g: g * (1 - clear), g_rest)
-        window = window * (1 - clear)
-        updates = updates + do_update.astype(jnp.int32)
-        return (params, opt_state, carry, traces, g_theta, g_rest, window, totals, updates), None
+        keep = 1.0 - at_boundary.astype(dtype)
+        state = {
+            "carry": carry, "traces": traces,
+            "grad_theta": jax.tree_util.tree_map(lambda g: g * keep, g_theta),
+            "grad_rest": jax.tree_util.tree_map(lambda g: g * keep, g_rest),
+            "window": window * keep, "position": state["position"] + 1,
+        }
+        return (params, opt_state, state, tree_add(totals, stats),
+                updates + do_update.astype(jnp.int32)), None
 
-    init = (params, opt_state, model.initial_carry(batch_size, dtype),
-            _initial_traces(model, thetas0, batch_size),
-            jax.tree_util.tree_map(jnp.zeros_like, thetas0),
-            jax.tree_util.tree_map(jnp.zeros_like, rest0), jnp.zeros((), dtype),
-            _zero_stats(dtype), jnp.zeros((), jnp.int32))
-    final, _ = jax.lax.scan(body, init, steps)
-    params, opt_state, _, _, _, _, _, totals, updates = final
-    return params, opt_state, totals, updates
+    init = (params, opt_state, state, _zero_stats(dtype), jnp.zeros((), jnp.int32))
+    (params, opt_state, state, totals, updates), _ = jax.lax.scan(body, init,
+                                                                   jnp.arange(num_steps))
+    return params, opt_state, totals, updates, state
 
 
 ENGINES.register("streaming", StreamingEngine())

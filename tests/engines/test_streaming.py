@@ -81,9 +81,9 @@ class OnlineUpdatesTest(parameterized.TestCase):
             model, params = toy_model(core, rule, engine="streaming", n_layers=2)
             batch = toy_batch(PER_STEP_SPEC)
             optimizer = optax.adam(0.05)
-            got, _, stats, updates = online_updates(model, params, optimizer.init(params),
-                                                    optimizer, None, batch, update_every=1,
-                                                    is_training=False)
+            got, _, stats, updates, _ = online_updates(model, params, optimizer.init(params),
+                                                       optimizer, None, batch, update_every=1,
+                                                       is_training=False)
             want, _ = oracle.online_reference(model, params, None, batch, optimizer=optimizer,
                                               opt_state=optimizer.init(params))
             steps_with_loss = int(np.sum(np.asarray(
@@ -99,13 +99,34 @@ class OnlineUpdatesTest(parameterized.TestCase):
             model, params = toy_model("lru", "online_full", engine="streaming")
             batch = toy_batch(PER_STEP_SPEC)
             optimizer = optax.sgd(0.1)
-            got, _, _, updates = online_updates(model, params, optimizer.init(params), optimizer,
-                                                None, batch, update_every=PER_STEP_SPEC.seq_len,
-                                                is_training=False)
+            got, _, _, updates, _ = online_updates(
+                model, params, optimizer.init(params), optimizer, None, batch,
+                update_every=PER_STEP_SPEC.seq_len, is_training=False)
             _, _, grads = _stream(model, params, batch)
             want = optax.apply_updates(params, optimizer.update(grads, optimizer.init(params))[0])
             self.assertEqual(int(updates), 1)
             _assert_close(self, got, want, 1e-12)
+
+    def test_stream_fed_in_chunks_equals_one_pass(self):
+        # An unbounded stream is fed chunk by chunk: carrying the StreamState across chunks
+        # (flush=False) must give exactly the parameters of one pass over the whole stream.
+        with jax.enable_x64(True):
+            model, params = toy_model("lru", "online_full", engine="streaming")
+            batch = toy_batch(PER_STEP_SPEC, seq_len=6)
+            optimizer = optax.adam(0.05)
+            whole, _, _, n_whole, _ = online_updates(
+                model, params, optimizer.init(params), optimizer, None, batch, update_every=2,
+                is_training=False, flush=False)
+            p, o, state, n_chunks = params, optimizer.init(params), None, 0
+            for start in (0, 3):
+                chunk = {k: v[:, start:start + 3] for k, v in batch.items()}
+                p, o, _, n, state = online_updates(model, p, o, optimizer, None, chunk,
+                                                   update_every=2, is_training=False,
+                                                   stream_state=state, flush=False)
+                n_chunks += int(n)
+            self.assertEqual(n_chunks, int(n_whole))
+            _assert_close(self, p, whole, 1e-12)
+            self.assertEqual(int(state["position"]), 6)
 
     def test_bad_update_every(self):
         model, params = toy_model("lru", "online_full", engine="streaming", dtype=jnp.float32)
