@@ -76,6 +76,11 @@ class Registry(Generic[T]):
             return self._entries[name]
         except (KeyError, TypeError):
             pass
+        # The built-in entries register when their modules are imported; a look-up made before
+        # anything imported them (e.g. `ENGINES.get("parallel")` right after importing the
+        # registry) imports them once and tries again.
+        if _load_builtins_once():
+            return self.get(name)
         known = self.names()
         message = f"Unknown {self.kind} {name!r}."
         close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.5)
@@ -109,6 +114,20 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, names={self.names()})"
+
+
+_BUILTINS_LOADED = False
+
+
+def _load_builtins_once() -> bool:
+    """Imports the built-in cores, rules, engines and tasks; True if this call did it."""
+    global _BUILTINS_LOADED
+    if _BUILTINS_LOADED:
+        return False
+    _BUILTINS_LOADED = True
+    from lru_rtrl.plugins import load_builtins  # pylint: disable=import-outside-toplevel
+    load_builtins()
+    return True
 
 
 def _origin_of(entry: object) -> str:
