@@ -45,20 +45,25 @@ def model_config() -> ml_collections.ConfigDict:
 def train_config() -> ml_collections.ConfigDict:
     """Defaults of `config.train` (optimisation, evaluation, checkpoints)."""
     return ml_collections.ConfigDict(dict(
-        batch_size=50,            # global batch, split over devices and hosts
+        batch_size=50,            # global batch of one step, split over hosts and devices
+        eval_batch_size=-1,       # global batch of evaluation passes; -1: batch_size
         num_epochs=25,
-        num_steps=-1,             # > 0 overrides num_epochs; else epochs x steps per epoch
+        num_steps=-1,             # > 0 overrides num_epochs; else num_epochs x (training examples
+                                  # // batch_size). One step = one batch = one optimizer update
+                                  # (several with streaming.update_every > 0)
         lr=1e-3,
         rec_lr_factor=1.0,        # learning rate of the recurrent group = factor x lr
         weight_decay=0.0,
         optimizer_groups="standard",  # standard | Bdecay | Bfast_and_decay | Cslow_and_nodecay
         warmup_epochs=0.0,
         min_lr_factor=0.0,        # cosine decays to min_lr_factor x lr at the last step
-        grad_accum_steps=1,       # micro-batches per optimizer update
+        grad_accum_steps=1,       # k: each batch is processed as k micro-batches of batch_size / k
+                                  # (memory of one micro-batch), gradients summed, one update
         clip_norm=0.0,            # > 0: clip the global gradient norm
         eval_every_steps=-1,      # -1: once per epoch
         log_every_steps=50,
         checkpoint_every_steps=-1,  # -1: at every evaluation
+        keep_checkpoints=3,       # periodic checkpoints kept (plus the best-validation one)
         patience=-1,              # early stopping after this many evaluations without improvement
         grad_alignment_every=0,   # > 0: log cosine / norm ratio to BPTT every this many steps
         eval_splits=("validation", "test"),

@@ -25,7 +25,7 @@ accumulators |θ| + |φ|.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import jax
 import jax.numpy as jnp
@@ -155,7 +155,8 @@ class StreamingEngine(Engine):
 
 def online_updates(model, params, opt_state, optimizer: optax.GradientTransformation, rng,
                    batch, update_every: int, *, is_training: bool = True,
-                   stream_state: Optional[StreamState] = None, flush: bool = True):
+                   stream_state: Optional[StreamState] = None, flush: bool = True,
+                   cross_device_sum: Optional[Callable[[Any], Any]] = None):
     """Learns while reading: an optimizer update every `update_every` steps of the stream.
 
     Each update uses the gradient accumulated since the previous one, normalised by the loss
@@ -169,6 +170,9 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
         boundaries count steps from the start of the stream, across chunks.
       flush: also update at the chunk's last step if a gradient is pending (for batches of
         independent sequences); pass False to carry a partial window to the next chunk.
+      cross_device_sum: under pmap, the sum over devices (e.g. training.devices.psum): every
+        update then uses the gradient and loss weight of the whole global batch, and every
+        device takes the same decision to update. None on one device.
     Returns:
       (params, opt_state, stats, number of updates, stream_state).
     """
@@ -180,6 +184,7 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
     state = stream_state if stream_state is not None else init_stream_state(
         model, params, batch_size)
     unit_normalizer = jnp.ones((), dtype)
+    reduce = cross_device_sum or (lambda tree: tree)
 
     def body(loop, t):
         params, opt_state, state, totals, updates = loop
@@ -189,7 +194,7 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
             _slice_step(batch, model, t), unit_normalizer, is_training)
         g_theta = tree_add(state["grad_theta"], dg_theta)
         g_rest = tree_add(state["grad_rest"], dg_rest)
-        window = state["window"] + stats["weight"]
+        window = state["window"] + reduce(stats["weight"])
         at_boundary = (state["position"] + 1) % update_every == 0
         if flush:
             at_boundary = jnp.logical_or(at_boundary, t == num_steps - 1)
@@ -197,7 +202,7 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
 
         def update(args):
             params, opt_state = args
-            grads = mask_frozen(merge_recurrent(model, g_theta, g_rest), trained)
+            grads = reduce(mask_frozen(merge_recurrent(model, g_theta, g_rest), trained))
             grads = jax.tree_util.tree_map(lambda g: g / window, grads)
             deltas, opt_state = optimizer.update(grads, opt_state, params)
             return optax.apply_updates(params, deltas), opt_state

@@ -1,0 +1,152 @@
+"""Config validation: unknown keys and invalid values fail before anything is built.
+
+`check_config(config)` compares the config with the schema of `lru_rtrl.config.base_config`
+(plus the data options of its task and the options section of its core) and checks every
+value the library reads. Each error names the key, e.g.
+
+    config.train.lr must be > 0, got -0.001.
+    Unknown config key config.train.lr_facter. Known keys of config.train: batch_size, ...
+
+Registry names (rule, core, engine, task) are checked after the plugins are loaded, since a
+plugin may register them. Checks that depend on the machine (the batch must split over the
+devices) are in devices.check_divisible.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, List
+
+import ml_collections
+
+from lru_rtrl.config import base_config
+from lru_rtrl.data.base import SPLITS
+from lru_rtrl.model import blocks, pooling
+from lru_rtrl.registry import CORES, ENGINES, RULES, TASKS, UnknownNameError
+from lru_rtrl.training.optim import GROUP_VARIANTS
+
+SCANS = ("auto", "associative", "sequential")
+
+
+class ConfigError(ValueError):
+    """An invalid config; the message names the key."""
+
+
+def _unknown_keys(config: Any, schema: Any, prefix: str, allowed_extra=()) -> List[str]:
+    problems = []
+    for key in config.keys():
+        path = f"{prefix}.{key}"
+        if key not in schema:
+            if path in allowed_extra:
+                continue
+            close = difflib.get_close_matches(key, list(schema.keys()), n=1)
+            hint = f" Did you mean {prefix}.{close[0]}?" if close else ""
+            problems.append(f"Unknown config key {path}.{hint} Known keys of {prefix}: "
+                            f"{', '.join(sorted(schema.keys()))}.")
+        elif isinstance(schema[key], ml_collections.ConfigDict):
+            if not isinstance(config[key], (ml_collections.ConfigDict, dict)):
+                problems.append(f"{path} must be a section (ConfigDict), got {config[key]!r}.")
+            else:
+                problems += _unknown_keys(config[key], schema[key], path, allowed_extra)
+    return problems
+
+
+def _lookup(registry, name: str, key: str) -> None:
+    try:
+        registry.get(name)
+    except UnknownNameError as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
+def check_names(config: ml_collections.ConfigDict) -> None:
+    """Registry look-ups of rule, engine, core and task (after plugins are loaded)."""
+    _lookup(TASKS, config.data.task, "config.data.task")
+    _lookup(RULES, config.rule, "config.rule")
+    _lookup(ENGINES, config.engine, "config.engine")
+    _lookup(CORES, config.model.core, "config.model.core")
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError naming the first bad keys or values (all unknown keys at once)."""
+    check_names(config)
+    schema = base_config("copy")
+    schema.unlock()
+    schema.data = TASKS.get(config.data.task).default_config()
+    # A core may bring its own options section (config.model.<core name>).
+    extra = (f"config.model.{config.model.core}",)
+    problems = _unknown_keys(config, schema, "config", extra)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    model, train, streaming = config.model, config.train, config.streaming
+
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise ConfigError(message)
+
+    need(isinstance(config.seed, int), f"config.seed must be an integer, got {config.seed!r}.")
+    need(model.n_layers >= 1, f"config.model.n_layers must be >= 1, got {model.n_layers}.")
+    need(model.d_model >= 1, f"config.model.d_model must be >= 1, got {model.d_model}.")
+    need(model.d_hidden >= 1, f"config.model.d_hidden must be >= 1, got {model.d_hidden}.")
+    need(model.block in blocks.BLOCK_TYPES,
+         f"config.model.block must be one of {blocks.BLOCK_TYPES}, got {model.block!r}.")
+    need(model.norm in blocks.NORMS,
+         f"config.model.norm must be one of {blocks.NORMS}, got {model.norm!r}.")
+    need(0.0 <= model.dropout < 1.0, f"config.model.dropout must be in [0, 1), got "
+         f"{model.dropout}.")
+    need(model.pooling in pooling.POOLINGS,
+         f"config.model.pooling must be one of {pooling.POOLINGS}, got {model.pooling!r}.")
+    need(model.readout_units >= 0,
+         f"config.model.readout_units must be >= 0, got {model.readout_units}.")
+    need(model.scan in SCANS, f"config.model.scan must be one of {SCANS}, got {model.scan!r}.")
+
+    need(train.batch_size >= 1, f"config.train.batch_size must be >= 1, got {train.batch_size}.")
+    need(train.eval_batch_size == -1 or train.eval_batch_size >= 1,
+         f"config.train.eval_batch_size must be >= 1 (or -1: train.batch_size), got "
+         f"{train.eval_batch_size}.")
+    need(train.num_steps > 0 or train.num_epochs > 0,
+         f"config.train.num_epochs must be > 0 when config.train.num_steps <= 0, got "
+         f"num_epochs={train.num_epochs}, num_steps={train.num_steps}.")
+    need(train.lr > 0, f"config.train.lr must be > 0, got {train.lr}.")
+    need(train.rec_lr_factor >= 0,
+         f"config.train.rec_lr_factor must be >= 0, got {train.rec_lr_factor}.")
+    need(train.weight_decay >= 0,
+         f"config.train.weight_decay must be >= 0, got {train.weight_decay}.")
+    need(train.optimizer_groups in GROUP_VARIANTS,
+         f"Unknown config.train.optimizer_groups {train.optimizer_groups!r}; choose one of "
+         f"{', '.join(GROUP_VARIANTS)}.")
+    need(train.warmup_epochs >= 0,
+         f"config.train.warmup_epochs must be >= 0, got {train.warmup_epochs}.")
+    need(0.0 <= train.min_lr_factor <= 1.0,
+         f"config.train.min_lr_factor must be in [0, 1], got {train.min_lr_factor}.")
+    need(train.grad_accum_steps >= 1,
+         f"config.train.grad_accum_steps must be >= 1, got {train.grad_accum_steps}.")
+    need(train.clip_norm >= 0,
+         f"config.train.clip_norm must be >= 0 (0: no clipping), got {train.clip_norm}.")
+    for key in ("eval_every_steps", "checkpoint_every_steps"):
+        value = train[key]
+        need(value == -1 or value >= 1,
+             f"config.train.{key} must be >= 1 (or -1: once per epoch / at every evaluation), "
+             f"got {value}.")
+    need(train.log_every_steps >= 1,
+         f"config.train.log_every_steps must be >= 1, got {train.log_every_steps}.")
+    need(train.patience == -1 or train.patience >= 1,
+         f"config.train.patience must be >= 1 (or -1: no early stopping), got {train.patience}.")
+    need(train.grad_alignment_every >= 0,
+         f"config.train.grad_alignment_every must be >= 0 (0: off), got "
+         f"{train.grad_alignment_every}.")
+    need(train.keep_checkpoints >= 1,
+         f"config.train.keep_checkpoints must be >= 1, got {train.keep_checkpoints}.")
+    splits = tuple(train.eval_splits)
+    need(all(s in SPLITS and s != "train" for s in splits),
+         f"config.train.eval_splits must name splits among validation, test; got {splits}.")
+
+    need(streaming.update_every >= 0,
+         f"config.streaming.update_every must be >= 0, got {streaming.update_every}.")
+    if streaming.update_every > 0:
+        need(config.engine == "streaming",
+             f"config.streaming.update_every={streaming.update_every} updates the parameters "
+             f"inside the stream, which only the streaming engine does; set "
+             f"config.engine='streaming' (got {config.engine!r}) or update_every=0.")
+        need(train.grad_accum_steps == 1,
+             "config.train.grad_accum_steps must be 1 when config.streaming.update_every > 0 "
+             "(in-stream updates already set how often the optimizer runs).")

@@ -1,0 +1,88 @@
+"""Config validation: every message names the offending key."""
+
+import pytest
+
+from lru_rtrl.training import devices, validate
+from training_helpers import copy_config
+
+
+def _config(**overrides):
+    config = copy_config("smoke")
+    for path, value in overrides.items():
+        section = config
+        *parents, leaf = path.split(".")
+        for parent in parents:
+            section = section[parent]
+        section[leaf] = value
+    return config
+
+
+def test_the_shipped_configs_are_valid():
+    for arg in ("smoke", "quick", "paper"):
+        validate.check_config(copy_config(arg))
+
+
+def test_unknown_keys_are_named_with_a_suggestion():
+    config = _config()
+    config.unlock()
+    config.train.lr_facter = 2.0
+    config.model.lru.r_mn = 0.5
+    with pytest.raises(validate.ConfigError) as error:
+        validate.check_config(config)
+    message = str(error.value)
+    assert "Unknown config key config.train.lr_facter. Did you mean config.train." in message
+    assert "Unknown config key config.model.lru.r_mn. Did you mean config.model.lru.r_min" \
+        in message
+
+
+def test_a_locked_config_rejects_unknown_overrides_by_name():
+    with pytest.raises(AttributeError, match="lr_facter"):
+        _config().train.lr_facter = 2.0
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("train.lr", -1e-3, "config.train.lr must be > 0, got -0.001"),
+    ("train.rec_lr_factor", -1.0, "config.train.rec_lr_factor must be >= 0"),
+    ("train.weight_decay", -0.1, "config.train.weight_decay must be >= 0"),
+    ("train.optimizer_groups", "Bslow",
+     "Unknown config.train.optimizer_groups 'Bslow'; choose one of standard"),
+    ("train.batch_size", 0, "config.train.batch_size must be >= 1"),
+    ("train.grad_accum_steps", 0, "config.train.grad_accum_steps must be >= 1"),
+    ("train.min_lr_factor", 2.0, "config.train.min_lr_factor must be in [0, 1]"),
+    ("train.patience", 0, "config.train.patience must be >= 1 (or -1"),
+    ("train.eval_splits", ("train",), "config.train.eval_splits must name splits"),
+    ("model.dropout", 1.0, "config.model.dropout must be in [0, 1)"),
+    ("model.n_layers", 0, "config.model.n_layers must be >= 1"),
+    ("model.pooling", "max", "config.model.pooling must be one of"),
+    ("model.block", "glu", "config.model.block must be one of"),
+    ("streaming.update_every", 4, "only the streaming engine does; set config.engine"),
+])
+def test_invalid_values(key, value, message):
+    with pytest.raises(validate.ConfigError) as error:
+        validate.check_config(_config(**{key: value}))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("rule", "online_fulll", "config.rule: Unknown learning rule 'online_fulll'. Did you mean "
+                             "'online_full'?"),
+    ("model.core", "lstm", "config.model.core: Unknown core 'lstm'."),
+    ("engine", "stream", "config.engine: Unknown engine 'stream'. Did you mean 'streaming'?"),
+])
+def test_unknown_names(key, value, message):
+    with pytest.raises(validate.ConfigError) as error:
+        validate.check_config(_config(**{key: value}))
+    assert message in str(error.value)
+    assert "Known" in str(error.value)
+
+
+def test_batch_must_split_over_devices():
+    topo = devices.Topology(process_index=0, process_count=2, local_devices=4)
+    with pytest.raises(ValueError) as error:
+        devices.check_divisible(12, topo)
+    message = str(error.value)
+    assert "config.train.batch_size=12 must be a positive multiple of 8" in message
+    assert "8 device(s) (2 process(es) x 4 local)" in message
+    assert devices.check_divisible(16, topo) == 2
+    with pytest.raises(ValueError, match="x 2 micro-batches"):
+        devices.check_divisible(8, topo, micro_batches=2)
