@@ -14,7 +14,7 @@ model encodes both with the same network, pools each, and classifies [a, b, a*b,
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def read_tsv(path: str, max_bytes: int = -1) -> Tuple[List[bytes], List[bytes], 
 
 
 @TASKS.register("aan")
-class AanRetrieval(pipeline.ArrayTask):
+class AanRetrieval(pipeline.ByteTextTask):
     """Pairs of byte sequences, 2 classes (two-tower)."""
 
     NAME = "aan"
@@ -66,17 +66,6 @@ class AanRetrieval(pipeline.ArrayTask):
     def default_config():
         return pipeline.common_config("aan", data_dir="lra_release", max_len=4000,
                                       min_freq=15, append_eos=True)
-
-    def __init__(self, data_config=None):
-        super().__init__(data_config)
-        tokens.check_max_len(self.NAME, self.config.max_len)
-        self._vocabulary: Optional[tokens.ByteVocabulary] = None
-
-    @property
-    def vocabulary(self) -> tokens.ByteVocabulary:
-        """The byte vocabulary of the training texts (reads the data on first use)."""
-        self.splits()
-        return self._vocabulary
 
     @property
     def spec(self) -> TaskSpec:

@@ -11,7 +11,7 @@ train instead.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from lru_rtrl.registry import TASKS
 
 
 @TASKS.register("imdb")
-class ImdbBytes(pipeline.ArrayTask):
+class ImdbBytes(pipeline.ByteTextTask):
     """IMDB reviews as byte sequences, 2 classes; `spec.input_dim` is the vocabulary size."""
 
     NAME = "imdb"
@@ -33,17 +33,6 @@ class ImdbBytes(pipeline.ArrayTask):
     def default_config():
         return pipeline.common_config("imdb", data_dir="", max_len=4096, min_freq=15,
                                       append_eos=True, val_fraction=0.0)
-
-    def __init__(self, data_config=None):
-        super().__init__(data_config)
-        tokens.check_max_len(self.NAME, self.config.max_len)
-        self._vocabulary: Optional[tokens.ByteVocabulary] = None
-
-    @property
-    def vocabulary(self) -> tokens.ByteVocabulary:
-        """The byte vocabulary of the training texts (reads the data on first use)."""
-        self.splits()
-        return self._vocabulary
 
     @property
     def spec(self) -> TaskSpec:
