@@ -29,7 +29,7 @@ import ml_collections
 from lru_rtrl.cores.base import Cell
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import pooling as pooling_lib
-from lru_rtrl.model.network import SequenceModel, param_roles
+from lru_rtrl.model.network import SequenceModel, initial_carry, param_roles
 from lru_rtrl.registry import CORES, RULES
 from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError, describe
 
@@ -72,10 +72,7 @@ class Model:
             params, rng, carry, inputs_t, mask_t, perturbations)
 
     def initial_carry(self, batch_size: int, dtype=jnp.float32) -> Dict[str, Any]:
-        return {
-            "h": [cell.initial_state((batch_size,), dtype) for cell in self.cells],
-            "pool": pooling_lib.initial_pool_carry(batch_size, self.options["d_model"], dtype),
-        }
+        return initial_carry(self.cells, self.options["d_model"], batch_size, dtype)
 
     # --- parameter bookkeeping -------------------------------------------------------------
     def roles(self, params: hk.Params) -> Dict[str, Dict[str, str]]:

@@ -93,12 +93,6 @@ class SequenceModel(hk.Module):
         return self._head(pooled)
 
     # --- one step ------------------------------------------------------------------------
-    def initial_carry(self, batch_size: int, dtype=jnp.float32) -> Dict[str, Any]:
-        return {
-            "h": [cell.initial_state((batch_size,), dtype) for cell in self.cells],
-            "pool": pooling_lib.initial_pool_carry(batch_size, self.d_model, dtype),
-        }
-
     def step(self, carry: Dict[str, Any], inputs_t: jax.Array, mask_t: jax.Array,
              is_training: bool, perturbations: Optional[Sequence[jax.Array]] = None
              ) -> Tuple[Dict[str, Any], jax.Array, Dict[str, List[jax.Array]]]:
@@ -121,6 +115,15 @@ class SequenceModel(hk.Module):
                                                    self.pooling)
         logits = self._head(pooled)
         return {"h": new_h, "pool": pool_carry}, logits, {"h_prev": list(carry["h"]), "x": xs}
+
+
+def initial_carry(cells: Sequence[Cell], d_model: int, batch_size: int,
+                  dtype=jnp.float32) -> Dict[str, Any]:
+    """The carry of `SequenceModel.step` before the first step: zero states and pooling."""
+    return {
+        "h": [cell.initial_state((batch_size,), dtype) for cell in cells],
+        "pool": pooling_lib.initial_pool_carry(batch_size, d_model, dtype),
+    }
 
 
 def param_roles(params: hk.Params, cells: Sequence[Cell]) -> Dict[str, Dict[str, str]]:

@@ -17,7 +17,7 @@ complex-state cores must be holomorphic in h (the LRU is), so J_t is a complex m
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict
 
 import jax
 import jax.numpy as jnp

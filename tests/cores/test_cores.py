@@ -9,7 +9,7 @@ import pytest
 from absl.testing import parameterized
 
 from lru_rtrl.config import model_config
-from lru_rtrl.cores import GRU, LRU, GRUCell, LinearRNNCell, LRUCell
+from lru_rtrl.cores import GRU, LRU, LinearRNNCell, LRUCell
 from lru_rtrl.cores.lru import lambda_from_params
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import build_model, count_params, dummy_batch
