@@ -112,6 +112,11 @@ def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec, rule: s
                                        model_config.d_model, options)
                   for _ in range(model_config.n_layers))
     rule_obj.check(cells[0].structure, engine)
+    if spec.two_tower and model_config.pooling not in pooling_lib.SEQUENCE_POOLINGS:
+        raise UnsupportedCombinationError(
+            f"Task {spec.name!r} is two-tower: it compares pooled features of two whole texts, "
+            f"so config.model.pooling must be one of {pooling_lib.SEQUENCE_POOLINGS}, not "
+            f"{model_config.pooling!r}.")
     if engine == "streaming":
         if model_config.pooling not in pooling_lib.STREAMABLE_POOLINGS:
             raise UnsupportedCombinationError(
