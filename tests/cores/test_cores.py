@@ -14,6 +14,7 @@ from lru_rtrl.cores.lru import lambda_from_params
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import build_model, count_params, dummy_batch
 from lru_rtrl.registry import CORES, RULES
+from lru_rtrl.testing.structure import StructureError, check_core_structure
 
 B, T, H, N = 3, 5, 4, 3
 
@@ -135,3 +136,32 @@ class ParameterCountTest(parameterized.TestCase):
         model = build_model(config, spec, "online_full")
         params = jax.eval_shape(model.init, jax.random.PRNGKey(0), dummy_batch(spec, 1, 4))
         self.assertEqual(count_params(params), count)
+
+
+class DeclaredStructureTest(parameterized.TestCase):
+    """The declared structure tells the truth (the check plugin authors are told to run)."""
+
+    @parameterized.parameters(("lru", {}), ("gru", {}), ("linear_rnn", {"nonlinearity": "tanh"}),
+                              ("linear_rnn", {"nonlinearity": "relu"}))
+    def test_builtin_cores(self, core, options):
+        check_core_structure(_cell(core, **options))
+
+    def test_wrong_declarations_are_caught(self):
+        import dataclasses
+
+        def with_structure(**changes):
+            structure = dataclasses.replace(LRUCell.structure, **changes)
+            return type("Lying", (LRUCell,), {"structure": structure})(d_in=H, d_hidden=N,
+                                                                         d_out=H)
+
+        axes = dict(LRUCell.structure.hidden_axis, B_re=1)
+        with pytest.raises(StructureError, match="'B_re' declares hidden axis 1"):
+            check_core_structure(with_structure(hidden_axis=axes))
+        with pytest.raises(StructureError, match="'gamma_log' is declared hidden-to-hidden"):
+            check_core_structure(with_structure(
+                hidden_to_hidden=("nu_log", "theta_log", "gamma_log")))
+        dense = dataclasses.replace(LinearRNNCell.structure, diagonal=True)
+        lying_dense = type("LyingDense", (LinearRNNCell,), {"structure": dense})(
+            d_in=H, d_hidden=N, d_out=H)
+        with pytest.raises(StructureError, match="declares a diagonal recurrence"):
+            check_core_structure(lying_dense)

@@ -1,0 +1,86 @@
+"""Checks that a core's declared `CoreStructure` tells the truth about its step.
+
+Rules trust the structure: SnAp-1 and the element-wise traces rely on every recurrent
+parameter entry reaching one hidden unit in one step, `online_spat` on the hidden-to-hidden
+parameters acting through h_{t-1} only, the diagonal rules on `jacobian_diagonal`. A wrong
+declaration would give silently wrong gradients, so plugin authors should run
+
+    from lru_rtrl.testing.structure import check_core_structure
+    check_core_structure(MyCell(d_in=3, d_hidden=4, d_out=3))
+
+in their tests (the built-in cores are checked this way). It uses explicit Jacobians
+(`jax.jacfwd`) at random points, in float64, so keep the sizes tiny.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lru_rtrl.cores.base import Cell
+
+
+class StructureError(AssertionError):
+    """The declared structure disagrees with the step's Jacobians."""
+
+
+def _random_state(cell: Cell, key, batch_shape=()):
+    k1, k2 = jax.random.split(key)
+    h = jax.random.normal(k1, batch_shape + (cell.d_hidden,), jnp.float64)
+    if cell.structure.complex_state:
+        h = h + 1j * jax.random.normal(k2, h.shape, jnp.float64)
+    return h
+
+
+def check_core_structure(cell: Cell, *, seed: int = 0, tol: float = 1e-10) -> None:
+    """Raises StructureError naming the first declaration the step contradicts."""
+    with jax.enable_x64(True):
+        keys = jax.random.split(jax.random.PRNGKey(seed), 4)
+        params = jax.tree_util.tree_map(lambda p: p.astype(jnp.float64),
+                                        cell.init_params(keys[0], jnp.float64))
+        theta, _ = cell.split(params)
+        structure = cell.structure
+        missing = set(structure.recurrent) - set(theta)
+        if missing:
+            raise StructureError(f"{type(cell).__name__} declares recurrent parameters "
+                                 f"{sorted(missing)} that init_params does not create.")
+        h_prev = _random_state(cell, keys[1])
+        x = jax.random.normal(keys[2], (cell.d_in,), jnp.float64)
+        holomorphic = structure.complex_state
+
+        jac_h = jax.jacfwd(lambda h: cell.step(theta, h, x), holomorphic=holomorphic)(h_prev)
+        diagonal = np.asarray(jnp.diagonal(jac_h))
+        analytic = np.asarray(cell.jacobian_diagonal(theta, h_prev, x))
+        if not np.allclose(analytic, diagonal, rtol=tol, atol=tol):
+            raise StructureError(f"{type(cell).__name__}.jacobian_diagonal does not match the "
+                                 "diagonal of jax.jacfwd of its step.")
+        off_diagonal = np.asarray(jac_h) - np.diag(diagonal)
+        if structure.diagonal and np.max(np.abs(off_diagonal)) > tol:
+            raise StructureError(f"{type(cell).__name__} declares a diagonal recurrence, but "
+                                 "∂f/∂h_{t-1} has off-diagonal entries.")
+
+        for name, p in theta.items():
+            jac_p = jax.jacfwd(lambda q, name=name: cell.step(dict(theta, **{name: q}), h_prev,
+                                                              x))(p)  # [N, *p.shape]
+            jac_p = np.asarray(jac_p)
+            axis = structure.hidden_axis[name]
+            if axis is not None:
+                # Entry idx of p may only move unit idx[axis]: zero the allowed entries and
+                # require that nothing is left.
+                unit = np.arange(cell.d_hidden).reshape(
+                    (cell.d_hidden,) + (1,) * p.ndim)
+                index = np.arange(p.shape[axis]).reshape(
+                    (1,) * (1 + axis) + (p.shape[axis],) + (1,) * (p.ndim - axis - 1))
+                stray = np.where(unit == index, 0.0, np.abs(jac_p))
+                if np.max(stray) > tol:
+                    raise StructureError(
+                        f"{type(cell).__name__}: parameter {name!r} declares hidden axis {axis}, "
+                        "but some of its entries move other hidden units in one step.")
+            if name in structure.hidden_to_hidden:
+                at_zero = jax.jacfwd(lambda q, name=name: cell.step(
+                    dict(theta, **{name: q}), jnp.zeros_like(h_prev), x))(p)
+                if np.max(np.abs(np.asarray(at_zero))) > tol:
+                    raise StructureError(
+                        f"{type(cell).__name__}: parameter {name!r} is declared hidden-to-hidden "
+                        "but moves h_t even when h_{t-1} = 0.")
