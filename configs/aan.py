@@ -7,7 +7,7 @@ this task), Bfast_and_decay, online_full; optimiser settings as for IMDB. Data: 
 `get_config("smoke")` is a tiny variant (still needs AAN files).
 """
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config import base_config, shrink_for_smoke
 
 
 def get_config(arg=None):
@@ -37,14 +37,6 @@ def get_config(arg=None):
 
 
 def _smoke(config):
-    config.model.n_layers = 2
-    config.model.d_model = 16
-    config.model.d_hidden = 8
-    config.train.batch_size = 4
-    config.train.num_steps = 4
-    config.train.warmup_epochs = 0.0
-    config.train.log_every_steps = 1
+    shrink_for_smoke(config)
     config.data.max_len = 128
     config.data.min_freq = 1
-    config.data.max_train_examples = 16
-    config.data.max_eval_examples = 8

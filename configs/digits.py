@@ -5,7 +5,7 @@ online_full); --config.data.permute=True gives the permuted variant. Not in the 
 `get_config("smoke")` is a tiny variant.
 """
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config import base_config, shrink_for_smoke
 
 
 def get_config(arg=None):
@@ -32,12 +32,5 @@ def get_config(arg=None):
 
 
 def _smoke(config):
-    config.model.n_layers = 1
-    config.model.d_model = 16
-    config.model.d_hidden = 8
-    config.train.batch_size = 8
-    config.train.num_steps = 4
-    config.train.warmup_epochs = 0.0
-    config.train.log_every_steps = 1
-    config.data.max_train_examples = 32
-    config.data.max_eval_examples = 16
+    shrink_for_smoke(config, n_layers=1, batch_size=8, max_train_examples=32,
+                     max_eval_examples=16)

@@ -12,7 +12,7 @@ get_sweep("table2"): spatial, truncated, online_full, bptt x lr {1e-3, 3e-3} x r
 so the selection sees test data: the paper's protocol, stated plainly.
 """
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config import base_config, shrink_for_smoke
 
 
 def get_config(arg=None):
@@ -43,16 +43,9 @@ def get_config(arg=None):
 
 
 def _smoke(config):
-    config.model.n_layers = 2
-    config.model.d_model = 16
-    config.model.d_hidden = 8
-    config.train.batch_size = 4
-    config.train.num_steps = 4
-    config.train.log_every_steps = 1
+    shrink_for_smoke(config)
     config.data.max_len = 128
     config.data.min_freq = 1
-    config.data.max_train_examples = 16
-    config.data.max_eval_examples = 8
 
 
 def get_sweep(name):

@@ -6,7 +6,7 @@ the LRA release (--config.data.data_dir=.../lra_release); the 200k images take a
 3.3 GB in memory as uint8. `get_config("smoke")` is a tiny variant (still needs files).
 """
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config import base_config, shrink_for_smoke
 
 
 def get_config(arg=None):
@@ -37,14 +37,7 @@ def get_config(arg=None):
 
 
 def _smoke(config):
-    config.model.n_layers = 1
-    config.model.d_model = 8
-    config.model.d_hidden = 4
-    config.train.batch_size = 2
-    config.train.num_steps = 2
-    config.train.warmup_epochs = 0.0
-    config.train.log_every_steps = 1
-    config.data.max_train_examples = 4
-    config.data.max_eval_examples = 2
+    shrink_for_smoke(config, n_layers=1, d_model=8, d_hidden=4, batch_size=2, num_steps=2,
+                     max_train_examples=4, max_eval_examples=2)
     config.data.val_fraction = 0.2
     config.data.test_fraction = 0.2

@@ -7,7 +7,7 @@ tfds `mnist` (--config.data.data_dir), or the MNIST IDX files (--config.data.sou
 --config.data.data_dir=DIR). `get_config("smoke")` is a tiny variant.
 """
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config import base_config, shrink_for_smoke
 
 
 def get_config(arg=None):
@@ -36,12 +36,4 @@ def get_config(arg=None):
 
 
 def _smoke(config):
-    config.model.n_layers = 2
-    config.model.d_model = 16
-    config.model.d_hidden = 8
-    config.train.batch_size = 4
-    config.train.num_steps = 4
-    config.train.warmup_epochs = 0.0
-    config.train.log_every_steps = 1
-    config.data.max_train_examples = 16
-    config.data.max_eval_examples = 8
+    shrink_for_smoke(config)

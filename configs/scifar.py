@@ -18,7 +18,7 @@ get_sweep(name) (`python -m lru_rtrl.sweeps --config=configs/scifar.py --sweep=N
             assume sCIFAR's)
 """
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config import base_config, shrink_for_smoke
 
 
 def get_config(arg=None):
@@ -59,15 +59,7 @@ def _table3(config):
 
 
 def _smoke(config):
-    config.model.n_layers = 2
-    config.model.d_model = 16
-    config.model.d_hidden = 8
-    config.train.batch_size = 4
-    config.train.num_steps = 4
-    config.train.warmup_epochs = 0.0
-    config.train.log_every_steps = 1
-    config.data.max_train_examples = 16
-    config.data.max_eval_examples = 8
+    shrink_for_smoke(config)
     config.data.val_fraction = 0.1
 
 

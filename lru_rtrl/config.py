@@ -92,3 +92,24 @@ def base_config(task: str = "copy") -> ml_collections.ConfigDict:
     config.streaming = streaming_config()
     config.lock()
     return config
+
+
+def shrink_for_smoke(config: ml_collections.ConfigDict, *, n_layers: int = 2, d_model: int = 16,
+                     d_hidden: int = 8, batch_size: int = 4, num_steps: int = 4,
+                     max_train_examples: int = 16, max_eval_examples: int = 8
+                     ) -> ml_collections.ConfigDict:
+    """Makes `config` the tiny variant every config file offers as `get_config("smoke")`.
+
+    A few steps of a small model on a few examples, no warm-up, a log line every step: enough to
+    run every part of the launcher in seconds (tests, trying a setup). Task files add what their
+    data needs (shorter sequences, generated sizes, split fractions).
+    """
+    config.model.n_layers, config.model.d_model, config.model.d_hidden = (
+        n_layers, d_model, d_hidden)
+    config.train.batch_size, config.train.num_steps = batch_size, num_steps
+    config.train.warmup_epochs = 0.0
+    config.train.log_every_steps = 1
+    if "max_train_examples" in config.data:
+        config.data.max_train_examples = max_train_examples
+        config.data.max_eval_examples = max_eval_examples
+    return config
