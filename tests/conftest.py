@@ -13,6 +13,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 # pylint: disable=wrong-import-position
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+
 import pytest  # noqa: E402
 
 from lru_rtrl.data import testing_files  # noqa: E402  (numpy only: JAX is not started here)
@@ -65,3 +68,18 @@ def mnist_idx(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mnist_idx_dir(mnist_idx):
     return mnist_idx[0]
+
+
+@pytest.fixture(scope="session")
+def launcher():
+    """launch/main.py as a module, loaded once per process (it defines absl flags, which may
+    be defined only once)."""
+    name = "lru_rtrl_launch_main"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "launch", "main.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]

@@ -31,12 +31,6 @@ def _load(path, name):
     return module
 
 
-@pytest.fixture(scope="session")
-def launcher():
-    """launch/main.py as a module (loaded once: it defines absl flags)."""
-    return _load(MAIN, "lru_rtrl_launch_main")
-
-
 def smoke(**overrides):
     config = _load(os.path.join(REPO, "configs", "copy.py"), "copy_config").get_config("smoke")
     for path, value in overrides.items():

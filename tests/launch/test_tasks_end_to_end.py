@@ -26,11 +26,6 @@ def _load(path, name):
     return module
 
 
-@pytest.fixture(scope="module")
-def launcher():
-    return _load(os.path.join(REPO, "launch", "main.py"), "lru_rtrl_launch_main")
-
-
 def task_config(task, arg="smoke"):
     return _load(os.path.join(REPO, "configs", f"{task}.py"), f"{task}_config").get_config(arg)
 
