@@ -167,7 +167,8 @@ def get_sweep(name):
     """The sweep `name` (see the module docstring); an unknown name lists the known ones."""
     from lru_rtrl.sweeps.spec import choose
     return choose(name, {"fig2_ab": _fig2_ab, "fig2_cd": _fig2_cd, "fig2_ef": _fig2_ef,
-                         "table1": _table1, "repro": _repro_sweep, "smoke": _smoke_sweep},
+                         "table1": _table1, "repro": _repro_sweep, "smoke": _smoke_sweep,
+                         "paper_rules": _paper_rules, "paper_depth": _paper_depth},
                   "configs/copy.py")
 
 
@@ -242,6 +243,29 @@ def _repro_sweep():
                     "4-layer LRU 64/32 with the four rules of Figure 2 E-F, and a 4-layer "
                     "linear RNN with SnAp-1 and BPTT; 10,000 steps of batch 32, lr 3e-3, "
                     "3 seeds, alignment to BPTT every 250 steps.")
+
+
+def _paper_rules():
+    from lru_rtrl.sweeps.spec import grid
+    return _copy_sweep(
+        name="paper_rules", grids=(grid("paper", {"rule": list(_RULES_LRU)}),),
+        seeds=(0, 1), rows=("rule",), report_final=True, plots=True,
+        metrics=("bit_accuracy", "loss", "sequence_exact_accuracy"),
+        description="Figure 2 E-F / Table 1 LRU row at the paper's own scale: 4-layer LRU "
+                    "128/64, full GLU, dropout 0.1, batch 50, 10,000 steps, lr 1e-3 (rec "
+                    "5e-4), alignment to BPTT every 100 steps; the four rules, 2 seeds.")
+
+
+def _paper_depth():
+    from lru_rtrl.sweeps.spec import grid
+    return _copy_sweep(
+        name="paper_depth",
+        grids=(grid("paper", {"rule": "online_full", "model.n_layers": [1, 2, 3]}),),
+        seeds=(0,), rows=("model.n_layers",), report_final=True, plots=True,
+        metrics=("bit_accuracy", "loss", "sequence_exact_accuracy"),
+        description="Figure 2 A-B at the paper's scale: online_full on LRU stacks of depth "
+                    "1-3 (depth 4 is paper_rules' online_full), 1 seed, per-layer alignment "
+                    "to BPTT every 100 steps.")
 
 
 def _smoke_sweep():
