@@ -74,23 +74,26 @@ def default_workdir(config) -> str:
 
 def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     """Trains `config` in `workdir`; returns {"final": {split: metrics}, "best": ...}."""
+    # ================================= config ==================================
+    from lru_rtrl.config import validate  # light: bad keys and values fail before JAX starts
+    validate.check_config(config)
+
     import jax  # Imported here so that jax.distributed can be initialised before it starts.
     import numpy as np
 
     from lru_rtrl import plugins
     from lru_rtrl.model import build_model, count_params, dummy_batch
     from lru_rtrl.registry import TASKS
-    from lru_rtrl.training import alignment, checkpoints, devices, loop, optim, steps, validate
+    from lru_rtrl.training import alignment, checkpoints, devices, loop, optim, steps
     from lru_rtrl.training.writers import MetricsLogger
 
-    # ================================= config ==================================
     workdir = os.path.abspath(workdir or default_workdir(config))
     topo = devices.topology()
 
     # ================================= plugins =================================
     # Before any look-up: a plugin may register the core, rule, engine or task named.
     plugins.load_plugins(config.plugins)
-    validate.check_config(config)
+    validate.check_names(config)
     os.makedirs(workdir, exist_ok=True)
     logging.info("Workdir: %s", workdir)
     if topo.is_chief:
@@ -124,7 +127,7 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     logging.info("Parameters: %d; optimizer groups:\n%s", count_params(params),
                  optim.describe_labels(labels))
     fns = steps.make_steps(
-        model, optimizer, engine=config.engine, micro_batches=micro,
+        model, optimizer, micro_batches=micro,
         update_every=config.streaming.update_every,
         alignment_groups=alignment.groups(model, params))
     p_train = devices.pmap(fns.train_step, in_axes=(0, 0, None))
@@ -161,8 +164,8 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
         final = trainer.last_results
         if final is None:  # Nothing was trained in this run (already done, or stopped early).
             final = trainer.evaluate_all(state, step)
-        # The metrics of the best validation evaluation (PAPER.md reports test at that point),
-        # logged at the step they were measured.
+        # The metrics of the best validation evaluation (the paper reports test at that
+        # point), logged at the step they were measured.
         for split, scalars in trainer.progress.best_metrics.items():
             logger.write(trainer.progress.best_step, f"best_{split}", scalars)
         summary = {"step": step, "final": final, "best_step": trainer.progress.best_step,

@@ -13,6 +13,12 @@ Entries register themselves by decorator when their module is imported:
 Registering a name twice is an error unless `replace=True` is passed (so a plugin cannot
 silently shadow a built-in), and looking up an unknown name raises an error that lists the
 known names and suggests the closest one.
+
+A registry stores; it never imports anything. This module imports nothing from `lru_rtrl`,
+so `names()`, `in` and `get` give the same answers whatever was imported first: an entry
+exists once the module that defines it has been imported. The built-ins are registered by
+the places that need them (`lru_rtrl.model.build` imports the cores, rules and engines,
+`lru_rtrl.config` the tasks, the launcher all of them through `lru_rtrl.plugins`).
 """
 
 from __future__ import annotations
@@ -76,11 +82,6 @@ class Registry(Generic[T]):
             return self._entries[name]
         except (KeyError, TypeError):
             pass
-        # The built-in entries register when their modules are imported; a look-up made before
-        # anything imported them (e.g. `ENGINES.get("parallel")` right after importing the
-        # registry) imports them once and tries again.
-        if _load_builtins_once():
-            return self.get(name)
         known = self.names()
         message = f"Unknown {self.kind} {name!r}."
         close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.5)
@@ -114,20 +115,6 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, names={self.names()})"
-
-
-_BUILTINS_LOADED = False
-
-
-def _load_builtins_once() -> bool:
-    """Imports the built-in cores, rules, engines and tasks; True if this call did it."""
-    global _BUILTINS_LOADED
-    if _BUILTINS_LOADED:
-        return False
-    _BUILTINS_LOADED = True
-    from lru_rtrl.plugins import load_builtins  # pylint: disable=import-outside-toplevel
-    load_builtins()
-    return True
 
 
 def _origin_of(entry: object) -> str:

@@ -19,6 +19,12 @@ import sys  # noqa: E402
 import pytest  # noqa: E402
 
 from lru_rtrl.data import testing_files  # noqa: E402  (numpy only: JAX is not started here)
+from repo_helpers import repo_path  # noqa: E402
+# The built-in cores, rules, engines and tasks, for tests that look them up by name (the
+# registry itself never imports them).
+from lru_rtrl import plugins  # noqa: E402
+
+plugins.load_builtins()
 
 
 # Tiny files in each real external format, written once per session by
@@ -76,8 +82,7 @@ def launcher():
     be defined only once)."""
     name = "lru_rtrl_launch_main"
     if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            "launch", "main.py")
+        path = repo_path("launch", "main.py")
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

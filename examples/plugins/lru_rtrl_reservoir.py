@@ -27,10 +27,10 @@ class Reservoir(LearningRule):
     online = True  # nothing is propagated through time, so it streams trivially
     trained_roles = frozenset({"readout_mlp", "decoder"})
 
-    def layer_sequence(self, cell, theta, h0, x, *, scan="auto"):
+    def layer_sequence(self, cell, theta, h0, x):
         # No gradient is needed inside the stack: cut it here, so no backward pass runs
         # through any scan.
-        return jax.lax.stop_gradient(cell.sequence(theta, h0, x, scan=scan))
+        return jax.lax.stop_gradient(cell.sequence(theta, h0, x))
 
     def init_traces(self, cell, theta, batch_size):
         return None

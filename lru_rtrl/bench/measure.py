@@ -104,7 +104,7 @@ def predicted_streaming_mib(model, params, batch_size: int) -> float:
         shapes = jax.eval_shape(lambda th, c=cell: model.rule.init_traces(c, th, batch_size), theta)
         total += sum(int(np.prod(s.shape)) * s.dtype.itemsize
                      for s in jax.tree_util.tree_leaves(shapes))
-    total += batch_size * model.options["d_model"] * 4
+    total += batch_size * model.arch.d_model * 4
     return total / 2**20
 
 

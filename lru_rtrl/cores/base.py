@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from lru_rtrl.config.choices import Scan
+
 Params = Dict[str, jax.Array]
 
 
@@ -66,18 +68,27 @@ class Cell(abc.ABC):
       d_in: H, the width of the input x_t.
       d_hidden: N, the size of the state h_t.
       d_out: H_out, the width of the output y_t.
+      scan: how linear recurrences over time run (`choices.Scan`: auto | sequential |
+        associative): the diagonal cores' forward scan and the reverse recursion of the
+        diagonal rules. A static setting of the cell, keyword-only.
     """
     d_in: int
     d_hidden: int
     d_out: int
+    scan: str = dataclasses.field(default=Scan.AUTO, kw_only=True)
 
     structure: ClassVar[CoreStructure]
 
+    def __post_init__(self):
+        if self.scan not in Scan.values():
+            raise ValueError(f"config.model.scan must be one of {Scan.values()}, got "
+                             f"{self.scan!r}.")
+
     @classmethod
     def from_config(cls, d_in: int, d_hidden: int, d_out: int,
-                    options: ml_collections.ConfigDict) -> "Cell":
+                    options: ml_collections.ConfigDict, *, scan: str = Scan.AUTO) -> "Cell":
         """Builds the cell from `config.model.<core name>` (a ConfigDict of its options)."""
-        return cls(d_in=d_in, d_hidden=d_hidden, d_out=d_out, **dict(options))
+        return cls(d_in=d_in, d_hidden=d_hidden, d_out=d_out, scan=scan, **dict(options))
 
     # --- parameters -------------------------------------------------------------------
     @abc.abstractmethod
@@ -113,13 +124,12 @@ class Cell(abc.ABC):
     def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
         """The analytic diagonal of ∂f/∂h_{t-1} at (h_{t-1}, x_t): [..., N]."""
 
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array, *,
-                 scan: str = "auto") -> jax.Array:
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
         """All states of a sequence: h0 [B, N], x [B, T, H] -> h [B, T, N].
 
-        The default scans `step`; diagonal cores override it with a linear recurrence.
+        The default scans `step` sequentially; diagonal cores override it with a linear
+        recurrence run by `self.scan`.
         """
-        del scan  # Dense cores have a single (sequential) implementation.
 
         def body(h, x_t):
             h = self.step(theta, h, x_t)
@@ -137,10 +147,9 @@ class RecurrentCore(hk.Module):
     (the `hk.RNNCore` convention of output first, new state second).
     """
 
-    def __init__(self, cell: Cell, *, scan: str = "auto", name: Optional[str] = None):
+    def __init__(self, cell: Cell, *, name: Optional[str] = None):
         super().__init__(name=name)
         self.cell = cell
-        self.scan = scan
 
     def params(self) -> Params:
         """Creates (at init) or fetches the cell's parameters under this module's name."""
@@ -158,7 +167,7 @@ class RecurrentCore(hk.Module):
     def __call__(self, x: jax.Array, rule) -> jax.Array:
         theta, phi = self.cell.split(self.params())
         h0 = self.cell.initial_state(x.shape[:1], x.dtype)
-        h = rule.layer_sequence(self.cell, theta, h0, x, scan=self.scan)
+        h = rule.layer_sequence(self.cell, theta, h0, x)
         return self.cell.readout(phi, h, x)
 
     def step(self, x_t: jax.Array, h_prev: jax.Array,

@@ -39,6 +39,7 @@ class LinearRNNCell(Cell):
     )
 
     def __post_init__(self):
+        super().__post_init__()
         if self.nonlinearity not in NONLINEARITIES:
             raise ValueError(
                 f"Unknown config.model.linear_rnn.nonlinearity {self.nonlinearity!r}; choose "
@@ -62,8 +63,7 @@ class LinearRNNCell(Cell):
         rho = NONLINEARITIES[self.nonlinearity][0]
         return rho(h_prev) @ theta["A"].T + x @ theta["B"].T
 
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array, *,
-                 scan: str = "auto") -> jax.Array:
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
         # The input drive needs no recurrence: one matmul for all steps, then a scan.
         rho = NONLINEARITIES[self.nonlinearity][0]
         drive = jnp.moveaxis(x @ theta["B"].T, 1, 0)

@@ -49,6 +49,7 @@ class LRUCell(Cell):
     )
 
     def __post_init__(self):
+        super().__post_init__()
         if not 0.0 <= self.r_min < self.r_max <= 1.0:
             raise ValueError(
                 f"LRU ring needs 0 <= r_min < r_max <= 1, got r_min={self.r_min}, "
@@ -91,10 +92,9 @@ class LRUCell(Cell):
         lam = lambda_from_params(theta["nu_log"], theta["theta_log"])
         return lam * h_prev + self._drive(theta, x)
 
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array, *,
-                 scan: str = "auto") -> jax.Array:
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
         lam = lambda_from_params(theta["nu_log"], theta["theta_log"])
-        return linear_recurrence(lam, self._drive(theta, x), h0, impl=scan)
+        return linear_recurrence(lam, self._drive(theta, x), h0, impl=self.scan)
 
     def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:
         return (jnp.real(h) @ phi["C_re"].T - jnp.imag(h) @ phi["C_im"].T) + phi["D"] * x
@@ -109,5 +109,5 @@ class LRU(RecurrentCore):
 
     def __init__(self, d_in: int, d_hidden: int, *, r_min: float = 0.0, r_max: float = 1.0,
                  max_phase: float = 6.28, scan: str = "auto", name: str = "lru"):
-        super().__init__(LRUCell(d_in, d_hidden, d_in, r_min, r_max, max_phase),
-                         scan=scan, name=name)
+        super().__init__(LRUCell(d_in, d_hidden, d_in, r_min, r_max, max_phase, scan=scan),
+                         name=name)

@@ -13,8 +13,12 @@ Complex convention (JAX's; the oracle tests hold us to it): for holomorphic prod
 VJP is the plain transpose, no conjugation, so the cotangent recursion is
 `ē_t = ct_t + a_{t+1} ē_{t+1}`, `∂/∂a_t = ē_t h_{t-1}`, `∂/∂u_t = ē_t`.
 
-Shapes are batch-major: u, h: [B, T, N]; a broadcasts against u (e.g. [N] for the LRU's
-time-invariant λ, or [B, T, N] for SnAp-1's time-varying Jacobian diagonal); h0: [B, N].
+Shapes are batch-major: u, h: [B, T, N]; h0: [B, N]; a broadcasts against u by NumPy's rules
+(aligned on the right), so its rank says what it varies over:
+  [N]                 constant (the LRU's λ)
+  [T, N]              varies in time, shared by the batch
+  [B or 1, T, N]      varies in time (SnAp-1's Jacobian diagonal, an input gate a_t)
+  [B or 1, 1, N]      constant in time
 """
 
 from __future__ import annotations
@@ -24,28 +28,31 @@ import functools
 import jax
 import jax.numpy as jnp
 
-SCAN_IMPLS = ("auto", "sequential", "associative")
+from lru_rtrl.config.choices import Scan
+
 TIME_AXIS = 1
 
 
 def resolve_impl(impl: str) -> str:
     """Maps "auto" to the implementation that is fastest on the default backend."""
-    if impl not in SCAN_IMPLS:
-        raise ValueError(f"Unknown scan implementation {impl!r}; choose one of {SCAN_IMPLS}.")
-    if impl == "auto":
-        return "sequential" if jax.default_backend() == "cpu" else "associative"
+    if impl not in Scan.values():
+        raise ValueError(f"Unknown scan implementation {impl!r}; choose one of "
+                         f"{Scan.values()}.")
+    if impl == Scan.AUTO:
+        return Scan.SEQUENTIAL if jax.default_backend() == "cpu" else Scan.ASSOCIATIVE
     return impl
 
 
-def _is_time_invariant(a: jax.Array, u: jax.Array) -> bool:
-    """True when a carries no time axis (rank below u's, or a time axis of length 1)."""
-    return a.ndim < u.ndim or a.shape[TIME_AXIS] == 1
+def _is_time_invariant(a: jax.Array) -> bool:
+    """True when a has no time axis against u [B, T, N]: rank below 2 ([N]), or a time axis
+    (the second from the right, [T, N] or [B, T, N]) of length 1."""
+    return a.ndim < 2 or a.shape[-2] == 1
 
 
 def _sequential(a, u, h0, reverse):
     u_tm = jnp.moveaxis(u, TIME_AXIS, 0)
-    if _is_time_invariant(a, u):
-        a_const = a if a.ndim < u.ndim else jnp.squeeze(a, TIME_AXIS)
+    if _is_time_invariant(a):
+        a_const = a if a.ndim < 2 else jnp.squeeze(a, -2)
 
         def step(h, u_t):
             h = a_const * h + u_t
@@ -82,7 +89,7 @@ def _forward(a, u, h0, impl, reverse):
     impl = resolve_impl(impl)
     dtype = jnp.result_type(a, u, h0)
     a, u, h0 = a.astype(dtype), u.astype(dtype), h0.astype(dtype)
-    if impl == "sequential":
+    if impl == Scan.SEQUENTIAL:
         return _sequential(a, u, h0, reverse)
     return _associative(a, u, h0, reverse)
 
@@ -117,7 +124,7 @@ def _fwd(a, u, h0, impl, reverse):
 def _bwd(impl, reverse, residuals, ct):
     a, h0, h, u_dtype_token = residuals
     dtype = h.dtype
-    a_full_time = not _is_time_invariant(a, h)
+    a_full_time = not _is_time_invariant(a)
     # The cotangent runs against time: ē_t = ct_t + a_{t+1} ē_{t+1} (for a forward scan).
     if a_full_time:
         a_b = jnp.broadcast_to(a, h.shape).astype(dtype)
@@ -128,7 +135,10 @@ def _bwd(impl, reverse, residuals, ct):
     h_prev = _shift_in_time(h, jnp.broadcast_to(h0, h[:, 0].shape).astype(dtype), reverse)
     grad_a = _to_dtype(_sum_to_shape(e * h_prev, a.shape), a.dtype)
     first = -1 if reverse else 0
-    a_first = jnp.broadcast_to(a, h.shape)[:, first] if a_full_time else a
+    if a_full_time:
+        a_first = jnp.broadcast_to(a, h.shape)[:, first]
+    else:
+        a_first = a if a.ndim < 2 else jnp.squeeze(a, -2)  # [N] or [B or 1, N]
     grad_h0 = _to_dtype(_sum_to_shape(a_first * e[:, first], h0.shape), h0.dtype)
     grad_u = _to_dtype(e, u_dtype_token.dtype)
     return grad_a, grad_u, grad_h0
@@ -149,7 +159,8 @@ def linear_recurrence(a: jax.Array, u: jax.Array, h0: jax.Array, *, impl: str = 
     """Returns h with `h_t = a_t ⊙ h_{t-1} + u_t` (or `h_t = a_t ⊙ h_{t+1} + u_t` if reverse).
 
     Args:
-      a: coefficients broadcastable to u: [N], [1, 1, N] or [B, T, N]; real or complex.
+      a: coefficients broadcastable to u: [N], [T, N], [1, 1, N], [1, T, N] or [B, T, N];
+        real or complex.
       u: inputs [B, T, N].
       h0: initial state [B, N] (the state before the first step processed).
       impl: "auto", "sequential" or "associative".

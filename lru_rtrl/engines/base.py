@@ -1,10 +1,22 @@
 """What an engine is: a way to compute a learning rule's gradient for a batch.
 
-    loss, stats, grads = engine.gradient(model, params, rng, batch, normalizer=None)
+An engine is a registered object that callers ask, instead of comparing names:
+
+  engine.streams            it reads one step at a time (memory independent of T), so every
+                            step's loss must be known at that step
+  engine.in_stream_updates  it can update the parameters inside a stream
+                            (`config.streaming.update_every > 0`)
+  engine.check(...)         raises UnsupportedCombinationError, saying why, for a rule, core,
+                            task or pooling it cannot run (called by the model builder)
+  engine.gradient(model, params, rng, batch, normalizer=None, is_training=True, rule=None)
+      -> (loss, stats, grads)
+  engine.online_updates(...)  learning while reading (engines with in_stream_updates only)
 
 `stats` holds sums over the batch (`loss_sum`, `weight`, `correct`) so that metrics can be
-summed across devices and batches. Both built-in engines give the same gradient for the same
-parameters, batch and dropout rng (float rounding aside); tests hold them to it.
+summed across devices and batches. Every engine must give the gradient of the rule it runs
+for the same parameters, batch and dropout rng (float rounding aside): the built-in ones are
+held to the float64 oracle and to each other by the tests. A plugin engine subclasses
+`Engine` (or an engine it refines) and registers an instance in ENGINES.
 """
 
 from __future__ import annotations
@@ -15,17 +27,60 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
+from lru_rtrl.config.choices import Pooling
+from lru_rtrl.cores.base import CoreStructure
+from lru_rtrl.data.base import TaskSpec
+from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError
+
 
 class Engine:
+    """Base class of engines; see the module docstring for what callers ask of one."""
+
     name: str = ""
+    streams: bool = False
+    in_stream_updates: bool = False
+
+    def check(self, *, rule: LearningRule, structure: CoreStructure, spec: TaskSpec,
+              pooling: str) -> None:
+        """Raises UnsupportedCombinationError if this engine cannot run the combination."""
+        del rule, structure, spec, pooling
 
     def gradient(self, model, params: hk.Params, rng: Optional[jax.Array],
                  batch: Dict[str, jax.Array], *, normalizer: Optional[jax.Array] = None,
-                 is_training: bool = True) -> Tuple[jax.Array, Dict[str, jax.Array], hk.Params]:
+                 is_training: bool = True, rule: Optional[LearningRule] = None
+                 ) -> Tuple[jax.Array, Dict[str, jax.Array], hk.Params]:
         raise NotImplementedError
+
+    def online_updates(self, model, params, opt_state, optimizer, rng, batch,
+                       update_every: int, **kwargs):
+        """Optimizer updates inside the stream; only engines with `in_stream_updates`."""
+        raise UnsupportedCombinationError(
+            f"Engine {self.name!r} does not update parameters inside a stream; set "
+            "config.streaming.update_every=0 or use an engine that does (streaming).")
 
     def __repr__(self) -> str:
         return f"<engine {self.name!r}>"
+
+
+def check_streamable(engine: Engine, rule: LearningRule, spec: TaskSpec, pooling: str) -> None:
+    """What every engine that streams needs: an online rule, a loss known at each step, and
+    one sequence per example."""
+    if not rule.online:
+        raise UnsupportedCombinationError(
+            f"Rule {rule.name!r} needs the whole trajectory (it is not an online rule), so it "
+            f"cannot run on the {engine.name} engine, which reads one step at a time. Use "
+            "engine='parallel', or an online rule (online_full, online_snap, "
+            "online_truncated, online_spat).")
+    if not Pooling(pooling).streamable:
+        streamable = [p.value for p in Pooling if p.streamable]
+        raise UnsupportedCombinationError(
+            f"Pooling {pooling!r} gives a loss that is known only at the end of the sequence, "
+            f"so it cannot be streamed. Use pooling {streamable} with engine={engine.name!r} "
+            "('pool_st' is the running mean with stop-gradient), or engine='parallel'.")
+    if spec.two_tower:
+        raise UnsupportedCombinationError(
+            f"Task {spec.name!r} is two-tower (it compares two whole texts), which the "
+            f"{engine.name} engine cannot run; use engine='parallel'.")
 
 
 def mask_frozen(grads: hk.Params, trained: Dict[str, Dict[str, bool]]) -> hk.Params:

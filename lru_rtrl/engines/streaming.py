@@ -31,40 +31,32 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lru_rtrl.engines.base import (Engine, mask_frozen, merge_recurrent, split_recurrent,
-                                   tree_add)
+from lru_rtrl.engines.base import (Engine, check_streamable, mask_frozen, merge_recurrent,
+                                   split_recurrent, tree_add)
+from lru_rtrl.model import losses
 from lru_rtrl.registry import ENGINES
-from lru_rtrl.training import losses
 
 StreamState = Dict[str, Any]
 
 
-def _slice_step(batch: Dict[str, jax.Array], model, t: jax.Array) -> Dict[str, jax.Array]:
-    """What step t reads: inputs, mask, targets, loss weights and resets, each [B, ...]."""
-    spec, pooling = model.spec, model.options["pooling"]
+def _slice_step(batch: Dict[str, jax.Array], weights: jax.Array, targets: jax.Array,
+                t: jax.Array) -> Dict[str, jax.Array]:
+    """What step t reads: inputs, mask, targets, loss weights and resets, each [B, ...].
+
+    `weights` [B, T] and `targets` [B, T, ...] are the model's per-step loss weights and
+    targets (`losses.step_weights`, `losses.step_targets`) of the whole chunk.
+    """
     at = lambda a: jax.lax.dynamic_index_in_dim(a, t, axis=1, keepdims=False)  # noqa: E731
-    mask = batch["mask"]
-    mask_t = at(mask).astype(jnp.float32)
-    num_steps = mask.shape[1]
-    if pooling == "last":
-        # The weight of a sequence's prediction sits on its last valid step.
-        next_mask = jax.lax.dynamic_index_in_dim(mask, jnp.minimum(t + 1, num_steps - 1),
-                                                 axis=1, keepdims=False)
-        following = jnp.where(t + 1 < num_steps, next_mask, 0.0)
-        base = mask_t * (1.0 - following.astype(jnp.float32))
-    elif spec.target_kind == "per_step":
-        base = at(batch["loss_mask"]).astype(jnp.float32) * mask_t
-    else:
-        base = mask_t
-    targets = at(batch["targets"]) if spec.target_kind == "per_step" else batch["targets"]
+    mask_t = at(batch["mask"]).astype(jnp.float32)
     resets = at(batch["resets"]) if "resets" in batch else jnp.zeros_like(mask_t)
-    return {"inputs": at(batch["inputs"]), "mask": mask_t, "targets": targets,
-            "weights": base * losses.example_weights(batch), "resets": resets}
+    return {"inputs": at(batch["inputs"]), "mask": mask_t, "targets": at(targets),
+            "weights": at(weights), "resets": resets}
 
 
-def total_weight(batch: Dict[str, jax.Array], model) -> jax.Array:
-    """Σ of the loss weights of all steps (the default loss normaliser)."""
-    return jnp.sum(losses.step_weights(batch, model.spec, model.options["pooling"]))
+def _per_step(batch: Dict[str, jax.Array], model):
+    """(weights [B, T], targets [B, T, ...]) of a chunk, as the model's loss defines them."""
+    return (losses.step_weights(batch, model.spec, model.arch.pooling),
+            losses.step_targets(batch, model.spec))
 
 
 def _reset_rows(tree: Any, keep: jax.Array) -> Any:
@@ -124,6 +116,11 @@ def init_stream_state(model, params, batch_size: int) -> StreamState:
 
 class StreamingEngine(Engine):
     name = "streaming"
+    streams = True
+    in_stream_updates = True
+
+    def check(self, *, rule, structure, spec, pooling):
+        check_streamable(self, rule, spec, pooling)
 
     def gradient(self, model, params, rng, batch, *, normalizer=None, is_training=True,
                  rule=None):
@@ -133,14 +130,15 @@ class StreamingEngine(Engine):
         thetas, rest = split_recurrent(model, params)
         batch_size, num_steps = batch["mask"].shape
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
+        weights, targets = _per_step(batch, model)
         if normalizer is None:
-            normalizer = total_weight(batch, model)
+            normalizer = jnp.sum(weights)
         fresh = init_stream_state(model, params, batch_size)
 
         def body(state, t):
             carry, traces, g_theta, g_rest, totals = state
             carry, traces, dg_theta, dg_rest, stats = _step(
-                model, thetas, rest, rng, carry, traces, _slice_step(batch, model, t),
+                model, thetas, rest, rng, carry, traces, _slice_step(batch, weights, targets, t),
                 normalizer, is_training)
             return (carry, traces, tree_add(g_theta, dg_theta), tree_add(g_rest, dg_rest),
                     tree_add(totals, stats)), None
@@ -151,6 +149,11 @@ class StreamingEngine(Engine):
         grads = merge_recurrent(model, g_theta, g_rest)
         loss = totals["loss_sum"] / jnp.maximum(normalizer, 1e-12)
         return loss, totals, mask_frozen(grads, model.trained_mask(params))
+
+    def online_updates(self, model, params, opt_state, optimizer, rng, batch, update_every,
+                       **kwargs):
+        return online_updates(model, params, opt_state, optimizer, rng, batch, update_every,
+                              **kwargs)
 
 
 def online_updates(model, params, opt_state, optimizer: optax.GradientTransformation, rng,
@@ -185,13 +188,14 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
         model, params, batch_size)
     unit_normalizer = jnp.ones((), dtype)
     reduce = cross_device_sum or (lambda tree: tree)
+    weights, targets = _per_step(batch, model)
 
     def body(loop, t):
         params, opt_state, state, totals, updates = loop
         thetas, rest = split_recurrent(model, params)
         carry, traces, dg_theta, dg_rest, stats = _step(
             model, thetas, rest, rng, state["carry"], state["traces"],
-            _slice_step(batch, model, t), unit_normalizer, is_training)
+            _slice_step(batch, weights, targets, t), unit_normalizer, is_training)
         g_theta = tree_add(state["grad_theta"], dg_theta)
         g_rest = tree_add(state["grad_rest"], dg_rest)
         window = state["window"] + reduce(stats["weight"])

@@ -23,10 +23,8 @@ from typing import Optional, Tuple
 import haiku as hk
 import jax
 
+from lru_rtrl.config.choices import Block, Norm
 from lru_rtrl.cores.base import Cell, RecurrentCore
-
-BLOCK_TYPES = ("full_glu", "half_glu1", "half_glu2", "gelu", "none")
-NORMS = ("pre", "post", "none")
 
 
 def dropout_mask(rate: float, shape, dtype) -> Optional[jax.Array]:
@@ -47,13 +45,14 @@ def _apply_mask(a: jax.Array, mask: Optional[jax.Array]) -> jax.Array:
 class ResidualBlock(hk.Module):
     """One residual block around a recurrent core (module names: norm, core, glu_w1, glu_w2)."""
 
-    def __init__(self, cell: Cell, *, block: str, norm: str, dropout: float, scan: str = "auto",
+    def __init__(self, cell: Cell, *, block: str, norm: str, dropout: float,
                  name: Optional[str] = None):
         super().__init__(name=name)
-        if block not in BLOCK_TYPES:
-            raise ValueError(f"Unknown config.model.block {block!r}; choose one of {BLOCK_TYPES}.")
-        if norm not in NORMS:
-            raise ValueError(f"Unknown config.model.norm {norm!r}; choose one of {NORMS}.")
+        if block not in Block.values():
+            raise ValueError(f"Unknown config.model.block {block!r}; choose one of "
+                             f"{Block.values()}.")
+        if norm not in Norm.values():
+            raise ValueError(f"Unknown config.model.norm {norm!r}; choose one of {Norm.values()}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"config.model.dropout must be in [0, 1), got {dropout}.")
         self.cell = cell
@@ -63,16 +62,16 @@ class ResidualBlock(hk.Module):
         # Submodules are created here, once, so that both modes share them and their names
         # stay short (block_0/~/core, block_0/~/norm, ...).
         width = cell.d_out
-        self.core = RecurrentCore(cell, scan=scan, name="core")
+        self.core = RecurrentCore(cell, name="core")
         self.layer_norm = (hk.LayerNorm(axis=-1, create_scale=True, create_offset=True,
-                                        name="norm") if norm != "none" else None)
-        self.glu_w1 = hk.Linear(width, name="glu_w1") if block == "full_glu" else None
+                                        name="norm") if norm != Norm.NONE else None)
+        self.glu_w1 = hk.Linear(width, name="glu_w1") if block == Block.FULL_GLU else None
         self.glu_w2 = (hk.Linear(width, name="glu_w2")
-                       if block in ("full_glu", "half_glu1", "half_glu2") else None)
+                       if block in (Block.FULL_GLU, Block.HALF_GLU1, Block.HALF_GLU2) else None)
 
     def _masks(self, batch_size: int, is_training: bool, dtype):
         """The block's two dropout masks, drawn in a fixed order (sequence and step agree)."""
-        if not is_training or self.block == "none":
+        if not is_training or self.block == Block.NONE:
             return None, None
         width = self.cell.d_out
         first = dropout_mask(self.dropout, (batch_size, width), dtype)
@@ -81,14 +80,14 @@ class ResidualBlock(hk.Module):
 
     def _activation(self, y, masks):
         first, second = masks
-        if self.block == "none":
+        if self.block == Block.NONE:
             return y
         a = _apply_mask(jax.nn.gelu(y), first)
-        if self.block == "full_glu":
+        if self.block == Block.FULL_GLU:
             out = self.glu_w1(a) * jax.nn.sigmoid(self.glu_w2(a))
-        elif self.block == "half_glu1":
+        elif self.block == Block.HALF_GLU1:
             out = a * jax.nn.sigmoid(self.glu_w2(a))
-        elif self.block == "half_glu2":
+        elif self.block == Block.HALF_GLU2:
             out = y * jax.nn.sigmoid(self.glu_w2(a))
         else:  # gelu
             return a
@@ -96,10 +95,10 @@ class ResidualBlock(hk.Module):
 
     def _wrap(self, u, run_core, is_training):
         masks = self._masks(u.shape[0], is_training, u.dtype)
-        x = self.layer_norm(u) if self.norm == "pre" else u
+        x = self.layer_norm(u) if self.norm == Norm.PRE else u
         y, extra = run_core(x)
         out = u + self._activation(y, masks)
-        if self.norm == "post":
+        if self.norm == Norm.POST:
             out = self.layer_norm(out)
         return out, x, extra
 

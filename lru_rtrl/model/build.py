@@ -1,17 +1,22 @@
 """Builds a `Model` from a config: registry look-ups, combination checks, Haiku transforms.
 
-`build_model(config, spec)` looks up the core and the rule by name, checks that the
-(core, rule, engine, pooling) combination can work — failing here, before anything is
-compiled, with a message that says why — and returns a `Model` holding pure functions:
+`build_model(config.model, spec, rule, engine)` looks up the core, the rule and the engine by
+name (or takes the objects), checks that the combination can work — the rule's and the
+engine's own checks fail here, before anything is compiled, with a message that says why —
+and returns a `Model` holding pure functions:
 
   model.init(rng, batch) -> params
-  model.apply(params, rng, batch, is_training, rule=None) -> logits (whole sequence)
+  model.apply(params, rng, batch, is_training, rule=None, remat=False) -> logits
+      (whole sequence)
   model.step(params, rng, carry, inputs_t, mask_t, is_training, perturbations=None)
       -> (carry, logits_t, aux) (one step; see SequenceModel.step)
   model.initial_carry(batch_size, dtype) -> carry for `step`
 
 `apply` takes any registered rule (default: the model's own), which is how the BPTT gradient
 for the alignment diagnostic is computed on the same parameters.
+
+Importing this module registers the built-in cores, rules and engines (it imports their
+packages): whoever builds a model can look them up by name.
 """
 
 from __future__ import annotations
@@ -19,21 +24,22 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import haiku as hk
 import jax
 import jax.numpy as jnp
 import ml_collections
 
+import lru_rtrl.cores  # noqa: F401  (registers the built-in cores)
+import lru_rtrl.engines  # noqa: F401  (registers the built-in engines)
+import lru_rtrl.rules  # noqa: F401  (registers the built-in rules)
 from lru_rtrl.cores.base import Cell
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.model import pooling as pooling_lib
-from lru_rtrl.model.network import SequenceModel, initial_carry, param_roles
-from lru_rtrl.registry import CORES, RULES
-from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError, describe
-
-ENGINE_NAMES = ("parallel", "streaming")
+from lru_rtrl.engines.base import Engine
+from lru_rtrl.model.network import Architecture, SequenceModel, initial_carry, param_roles
+from lru_rtrl.registry import CORES, ENGINES, RULES
+from lru_rtrl.rules.base import LearningRule, describe
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -42,16 +48,16 @@ class Model:
     spec: TaskSpec
     cells: Tuple[Cell, ...]
     rule: LearningRule
-    engine: str
-    options: Dict[str, Any]
+    engine: Engine
+    arch: Architecture
 
     def module(self) -> SequenceModel:
-        return SequenceModel(self.cells, name="model", **self.options)
+        return SequenceModel(self.cells, self.arch, name="model")
 
     # --- Haiku transforms (cached per rule and mode) ------------------------------------
     @functools.lru_cache(maxsize=None)
-    def _sequence_transform(self, rule: LearningRule, is_training: bool):
-        return hk.transform(lambda batch: self.module()(batch, rule, is_training))
+    def _sequence_transform(self, rule: LearningRule, is_training: bool, remat: bool):
+        return hk.transform(lambda batch: self.module()(batch, rule, is_training, remat))
 
     @functools.lru_cache(maxsize=None)
     def _step_transform(self, is_training: bool):
@@ -60,11 +66,14 @@ class Model:
         return hk.transform(step)
 
     def init(self, rng: jax.Array, batch: Dict[str, jax.Array]) -> hk.Params:
-        return self._sequence_transform(self.rule, False).init(rng, batch)
+        return self._sequence_transform(self.rule, False, False).init(rng, batch)
 
     def apply(self, params: hk.Params, rng: Optional[jax.Array], batch: Dict[str, jax.Array],
-              is_training: bool, rule: Optional[LearningRule] = None) -> jax.Array:
-        return self._sequence_transform(rule or self.rule, is_training).apply(params, rng, batch)
+              is_training: bool, rule: Optional[LearningRule] = None,
+              remat: bool = False) -> jax.Array:
+        """Whole-sequence logits; `remat` recomputes each block in the backward pass."""
+        return self._sequence_transform(rule or self.rule, is_training, remat).apply(
+            params, rng, batch)
 
     def step(self, params, rng, carry, inputs_t, mask_t, is_training: bool,
              perturbations=None):
@@ -72,7 +81,7 @@ class Model:
             params, rng, carry, inputs_t, mask_t, perturbations)
 
     def initial_carry(self, batch_size: int, dtype=jnp.float32) -> Dict[str, Any]:
-        return initial_carry(self.cells, self.options["d_model"], batch_size, dtype)
+        return initial_carry(self.cells, self.arch.d_model, batch_size, dtype)
 
     # --- parameter bookkeeping -------------------------------------------------------------
     def roles(self, params: hk.Params) -> Dict[str, Dict[str, str]]:
@@ -94,51 +103,32 @@ class Model:
                 for m, names in roles.items()}
 
 
-def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec, rule: str,
-                engine: str = "parallel", batch_size: Optional[int] = None) -> Model:
-    """Looks up core and rule, checks the combination and returns the `Model`.
+def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec,
+                rule: Union[str, LearningRule], engine: Union[str, Engine] = "parallel",
+                batch_size: Optional[int] = None) -> Model:
+    """Looks up core, rule and engine, checks the combination and returns the `Model`.
 
-    Raises UnknownNameError for unknown core / rule names and UnsupportedCombinationError
-    (or ValueError for bad option values) for combinations that cannot work.
+    Raises UnknownNameError for unknown names and UnsupportedCombinationError (or ValueError
+    for bad option values) for combinations that cannot work.
     """
-    if engine not in ENGINE_NAMES:
-        raise ValueError(f"Unknown engine {engine!r}; choose one of {ENGINE_NAMES}.")
+    rule_obj = RULES.get(rule) if isinstance(rule, str) else rule
+    engine_obj = ENGINES.get(engine) if isinstance(engine, str) else engine
     core_cls = CORES.get(model_config.core)
-    rule_obj = RULES.get(rule)
     if model_config.n_layers < 1:
         raise ValueError(f"config.model.n_layers must be >= 1, got {model_config.n_layers}.")
+    arch = Architecture.from_config(model_config, spec)
     options = model_config.get(model_config.core, ml_collections.ConfigDict())
     cells = tuple(core_cls.from_config(model_config.d_model, model_config.d_hidden,
-                                       model_config.d_model, options)
+                                       model_config.d_model, options, scan=model_config.scan)
                   for _ in range(model_config.n_layers))
-    rule_obj.check(cells[0].structure, engine)
-    if spec.two_tower and model_config.pooling not in pooling_lib.SEQUENCE_POOLINGS:
-        raise UnsupportedCombinationError(
-            f"Task {spec.name!r} is two-tower: it compares pooled features of two whole texts, "
-            f"so config.model.pooling must be one of {pooling_lib.SEQUENCE_POOLINGS}, not "
-            f"{model_config.pooling!r}.")
-    if engine == "streaming":
-        if model_config.pooling not in pooling_lib.STREAMABLE_POOLINGS:
-            raise UnsupportedCombinationError(
-                f"Pooling {model_config.pooling!r} gives a loss that is known only at the end of "
-                "the sequence, so it cannot be streamed. Use pooling 'pool_st' (running mean with "
-                "stop-gradient), 'last' or 'none' with engine='streaming', or engine='parallel'.")
-        if spec.two_tower:
-            raise UnsupportedCombinationError(
-                f"Task {spec.name!r} is two-tower (it compares two whole texts), which the "
-                "streaming engine cannot run; use engine='parallel'.")
-    model = Model(
-        spec=spec, cells=cells, rule=rule_obj, engine=engine,
-        options=dict(d_model=model_config.d_model, input_kind=spec.input_kind,
-                     input_dim=spec.input_dim, output_shape=tuple(spec.output_shape),
-                     block=model_config.block, norm=model_config.norm,
-                     dropout=model_config.dropout, pooling=model_config.pooling,
-                     readout_units=model_config.readout_units, two_tower=spec.two_tower,
-                     scan=model_config.scan))
+    structure = cells[0].structure
+    rule_obj.check(structure, engine_obj)
+    engine_obj.check(rule=rule_obj, structure=structure, spec=spec, pooling=arch.pooling)
+    model = Model(spec=spec, cells=cells, rule=rule_obj, engine=engine_obj, arch=arch)
     logging.info("Model: %d x %s (d_model %d, d_hidden %d); %s", model_config.n_layers,
                  model_config.core, model_config.d_model, model_config.d_hidden,
-                 describe(rule_obj, cells[0].structure))
-    for warning in rule_obj.warnings(cells[0], engine, batch_size or 1):
+                 describe(rule_obj, structure))
+    for warning in rule_obj.warnings(cells[0], engine_obj, batch_size or 1):
         logging.warning("%s", warning)
     return model
 

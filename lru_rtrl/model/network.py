@@ -17,45 +17,79 @@ decoder), which the optimizer groups and rules (e.g. a reservoir rule) use.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import haiku as hk
 import jax
 import jax.numpy as jnp
+import ml_collections
 
+from lru_rtrl.config.choices import Pooling
 from lru_rtrl.cores.base import Cell
+from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import pooling as pooling_lib
 from lru_rtrl.model.blocks import ResidualBlock
 
 
-class SequenceModel(hk.Module):
-    """Encoder, `n_layers` residual blocks around `cells`, pooling and decoder."""
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """Everything about the network besides its cores: widths, blocks, pooling, head.
 
-    def __init__(self, cells: Sequence[Cell], *, d_model: int, input_kind: str,
-                 input_dim: int, output_shape: Tuple[int, ...], block: str, norm: str,
-                 dropout: float, pooling: str, readout_units: int = 0, two_tower: bool = False,
-                 scan: str = "auto", name: Optional[str] = None):
-        super().__init__(name=name)
-        if pooling not in pooling_lib.POOLINGS:
-            raise ValueError(f"Unknown config.model.pooling {pooling!r}; choose one of "
-                             f"{pooling_lib.POOLINGS}.")
-        if two_tower and pooling not in pooling_lib.SEQUENCE_POOLINGS:
+    Built from `config.model` and the task's spec by `from_config`; the cores' own settings
+    (including the scan implementation) live in their cells.
+    """
+    d_model: int                      # width of the residual stream
+    input_kind: str                   # "real" or "tokens" (one-hot of input_dim)
+    input_dim: int
+    output_shape: Tuple[int, ...]     # logits per prediction
+    block: str = "full_glu"           # choices.Block
+    norm: str = "pre"                 # choices.Norm
+    dropout: float = 0.0
+    pooling: str = "none"             # choices.Pooling
+    readout_units: int = 0            # > 0: a ReLU layer of this width before the decoder
+    two_tower: bool = False           # two texts compared by their pooled features
+
+    def __post_init__(self):
+        if self.pooling not in Pooling.values():
+            raise ValueError(f"Unknown config.model.pooling {self.pooling!r}; choose one of "
+                             f"{Pooling.values()}.")
+        if self.two_tower and Pooling(self.pooling).per_step:
+            sequence = [p.value for p in Pooling if not p.per_step]
             raise ValueError(
-                f"Two-tower tasks compare pooled sequence features, so config.model.pooling must "
-                f"be one of {pooling_lib.SEQUENCE_POOLINGS}, not {pooling!r}.")
+                f"Two-tower tasks compare pooled sequence features, so config.model.pooling "
+                f"must be one of {sequence}, not {self.pooling!r}.")
+
+    @classmethod
+    def from_config(cls, model_config: ml_collections.ConfigDict,
+                    spec: TaskSpec) -> "Architecture":
+        return cls(d_model=model_config.d_model, input_kind=spec.input_kind,
+                   input_dim=spec.input_dim, output_shape=tuple(spec.output_shape),
+                   block=model_config.block, norm=model_config.norm,
+                   dropout=model_config.dropout, pooling=model_config.pooling,
+                   readout_units=model_config.readout_units, two_tower=spec.two_tower)
+
+
+class SequenceModel(hk.Module):
+    """Encoder, one residual block per cell, pooling and decoder."""
+
+    def __init__(self, cells: Sequence[Cell], arch: Architecture, *,
+                 name: Optional[str] = None):
+        super().__init__(name=name)
         self.cells = tuple(cells)
-        self.d_model = d_model
-        self.input_kind = input_kind
-        self.input_dim = input_dim
-        self.output_shape = tuple(output_shape)
-        self.pooling = pooling
-        self.readout_units = readout_units
-        self.two_tower = two_tower
+        self.arch = arch
+        self.d_model = arch.d_model
+        self.input_kind = arch.input_kind
+        self.input_dim = arch.input_dim
+        self.output_shape = tuple(arch.output_shape)
+        self.pooling = arch.pooling
+        self.two_tower = arch.two_tower
         # Submodules are created once here, so both modes share them under short names.
-        self.encoder = hk.Linear(d_model, name="encoder")
-        self.blocks = [ResidualBlock(cell, block=block, norm=norm, dropout=dropout, scan=scan,
-                                     name=f"block_{l}") for l, cell in enumerate(self.cells)]
-        units = readout_units or (d_model if two_tower else 0)
+        self.encoder = hk.Linear(arch.d_model, name="encoder")
+        self.blocks = [ResidualBlock(cell, block=arch.block, norm=arch.norm,
+                                     dropout=arch.dropout, name=f"block_{l}")
+                       for l, cell in enumerate(self.cells)]
+        units = arch.readout_units or (arch.d_model if arch.two_tower else 0)
         self.readout_mlp = hk.Linear(units, name="readout_mlp") if units else None
         size = 1
         for n in self.output_shape:
@@ -76,8 +110,13 @@ class SequenceModel(hk.Module):
         return logits.reshape(logits.shape[:-1] + self.output_shape)
 
     # --- whole sequence ------------------------------------------------------------------
-    def __call__(self, batch: Dict[str, jax.Array], rule, is_training: bool) -> jax.Array:
-        """batch: inputs [B, T, F] or [B, T], mask [B, T] (and inputs2 / mask2 for two towers)."""
+    def __call__(self, batch: Dict[str, jax.Array], rule, is_training: bool,
+                 remat: bool = False) -> jax.Array:
+        """batch: inputs [B, T, F] or [B, T], mask [B, T] (and inputs2 / mask2 for two towers).
+
+        With `remat`, each residual block's activations are recomputed in the backward pass
+        (`hk.remat`) instead of being stored: only each block's input [B, T, D] is kept.
+        """
         inputs, mask = batch["inputs"], batch["mask"]
         if self.two_tower:
             # Both texts run through the same network as one batch of 2B sequences.
@@ -85,7 +124,8 @@ class SequenceModel(hk.Module):
             mask = jnp.concatenate([mask, batch["mask2"]], axis=0)
         u = self._encode(inputs)
         for block in self.blocks:
-            u = block(u, rule, is_training)
+            run = lambda v, block=block: block(v, rule, is_training)  # noqa: E731
+            u = hk.remat(run)(u) if remat else run(u)
         pooled = pooling_lib.pool_sequence(u, mask.astype(u.dtype), self.pooling)
         if self.two_tower:
             a, b = jnp.split(pooled, 2, axis=0)

@@ -20,10 +20,11 @@ from typing import Dict, Tuple
 import jax
 import jax.numpy as jnp
 
-POOLINGS = ("none", "pool_st", "pool", "last")
-STEP_POOLINGS = ("none", "pool_st")
-SEQUENCE_POOLINGS = ("pool", "last")
-STREAMABLE_POOLINGS = ("none", "pool_st", "last")
+from lru_rtrl.config.choices import Pooling
+
+POOLINGS = Pooling.values()
+SEQUENCE_POOLINGS = tuple(p.value for p in Pooling if not p.per_step)
+STREAMABLE_POOLINGS = tuple(p.value for p in Pooling if p.streamable)
 
 
 def last_step_mask(mask: jax.Array) -> jax.Array:

@@ -11,8 +11,8 @@ the values of the plain recurrence but with the rule's gradient attached (stop-g
 Streaming engine: `init_traces`, `update_traces` and `recurrent_gradient` carry the per-layer
 sensitivities M_t = J_t M_{t-1} + I_t forward in time and contract them with the spatial error.
 
-Rules are stateless Python objects (pure JAX on pytrees); a rule that cannot work with a core,
-engine or pooling raises `UnsupportedCombinationError` from `check` when the model is built.
+Rules are stateless Python objects (pure JAX on pytrees); a rule that cannot work with a core
+or engine raises `UnsupportedCombinationError` from `check` when the model is built.
 """
 
 from __future__ import annotations
@@ -40,27 +40,31 @@ class LearningRule:
     # Roles whose parameters the rule trains; the others are frozen (zero gradient, no update).
     trained_roles: FrozenSet[str] = frozenset(ROLES)
 
-    def check(self, structure: CoreStructure, engine: str) -> None:
-        """Raises UnsupportedCombinationError if this rule cannot train this core on `engine`."""
-        if engine == "streaming" and not self.online:
-            raise UnsupportedCombinationError(
-                f"Rule {self.name!r} needs the whole trajectory (it is not an online rule), so it "
-                "cannot run on the streaming engine. Use engine='parallel', or an online rule "
-                "(online_full, online_snap, online_truncated, online_spat).")
+    def check(self, structure: CoreStructure, engine) -> None:
+        """Raises UnsupportedCombinationError if this rule cannot train this core on `engine`.
+
+        `engine` is the Engine object (e.g. `engine.streams`). Whether an engine accepts the
+        rule at all (the streaming engine needs `online` rules) is the engine's own check.
+        """
+        del structure, engine
 
     def untrained_recurrent_params(self, structure: CoreStructure) -> Tuple[str, ...]:
         """Recurrent parameters that this rule leaves with an identically zero gradient."""
         return () if "recurrent" in self.trained_roles else tuple(structure.recurrent)
 
-    def warnings(self, cell: Cell, engine: str, batch_size: int) -> Tuple[str, ...]:
+    def warnings(self, cell: Cell, engine, batch_size: int) -> Tuple[str, ...]:
         """Human-readable warnings (e.g. memory) for this combination."""
         del cell, engine, batch_size
         return ()
 
     # --- parallel engine ----------------------------------------------------------------
-    def layer_sequence(self, cell: Cell, theta: Params, h0: jax.Array, x: jax.Array, *,
-                       scan: str = "auto") -> jax.Array:
-        """States h [B, T, N] of one layer for input x [B, T, H], with the rule's gradient."""
+    def layer_sequence(self, cell: Cell, theta: Params, h0: jax.Array,
+                       x: jax.Array) -> jax.Array:
+        """States h [B, T, N] of one layer for input x [B, T, H], with the rule's gradient.
+
+        `cell.sequence(theta, h0, x)` gives the plain states (its scan implementation is the
+        cell's static `scan` setting); a rule wraps it in stop-gradients / custom VJPs.
+        """
         raise NotImplementedError
 
     # --- streaming engine ---------------------------------------------------------------

@@ -10,8 +10,8 @@ class BPTT(LearningRule):
     name = "bptt"
     online = False
 
-    def layer_sequence(self, cell, theta, h0, x, *, scan="auto"):
-        return cell.sequence(theta, h0, x, scan=scan)
+    def layer_sequence(self, cell, theta, h0, x):
+        return cell.sequence(theta, h0, x)
 
 
 RULES.register("bptt", BPTT())

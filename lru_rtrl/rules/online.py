@@ -37,7 +37,7 @@ class OnlineRule(LearningRule):
         """Whether traces are shaped like the parameters (diagonal J, or SnAp-1)."""
         return self.jacobian == "diagonal" or (self.jacobian == "full" and structure.diagonal)
 
-    def check(self, structure: CoreStructure, engine: str) -> None:
+    def check(self, structure: CoreStructure, engine) -> None:
         super().check(structure, engine)
         no_axis = [p for p in structure.recurrent if structure.hidden_axis[p] is None]
         if no_axis and self._elementwise(structure):
@@ -52,8 +52,8 @@ class OnlineRule(LearningRule):
             untrained |= set(structure.hidden_to_hidden)
         return tuple(p for p in structure.recurrent if p in untrained)
 
-    def warnings(self, cell: Cell, engine: str, batch_size: int):
-        if engine != "streaming" or self.jacobian != "full" or cell.structure.diagonal:
+    def warnings(self, cell: Cell, engine, batch_size: int):
+        if not engine.streams or self.jacobian != "full" or cell.structure.diagonal:
             return ()
         shapes = jax.eval_shape(cell.init_params, jax.random.PRNGKey(0))
         theta, _ = cell.split(shapes)
@@ -64,14 +64,14 @@ class OnlineRule(LearningRule):
                 "costs O(N²·|θ|) per step. Consider online_snap for dense cores.",)
 
     # --- parallel engine ----------------------------------------------------------------
-    def layer_sequence(self, cell, theta, h0, x, *, scan="auto"):
+    def layer_sequence(self, cell, theta, h0, x):
         if self.jacobian == "full":
-            h = cell.sequence(theta, h0, jax.lax.stop_gradient(x), scan=scan)
+            h = cell.sequence(theta, h0, jax.lax.stop_gradient(x))
             return surrogates.spatial_input_tap(cell, theta, h0, x, h)
-        h = cell.sequence(jax.lax.stop_gradient(theta), h0, jax.lax.stop_gradient(x), scan=scan)
+        h = cell.sequence(jax.lax.stop_gradient(theta), h0, jax.lax.stop_gradient(x))
         return surrogates.local_sensitivity_tap(
             cell, theta, h0, x, h, jacobian=self.jacobian,
-            cut_hidden_to_hidden=self.cut_hidden_to_hidden, scan=scan)
+            cut_hidden_to_hidden=self.cut_hidden_to_hidden)
 
     # --- streaming engine ---------------------------------------------------------------
     def init_traces(self, cell, theta, batch_size):

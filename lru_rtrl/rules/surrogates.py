@@ -69,8 +69,8 @@ def spatial_input_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array,
 
 
 def local_sensitivity_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array,
-                          h: jax.Array, *, jacobian: str, cut_hidden_to_hidden: bool,
-                          scan: str = "auto") -> jax.Array:
+                          h: jax.Array, *, jacobian: str, cut_hidden_to_hidden: bool
+                          ) -> jax.Array:
     """Identity on the (constant) states h whose backward pass applies a local online rule.
 
     Args:
@@ -100,7 +100,7 @@ def local_sensitivity_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array
             diag = cell.jacobian_diagonal(theta_res, h_prev, x_res).astype(h_res.dtype)
             a_next = jnp.concatenate([diag[:, 1:], jnp.zeros_like(diag[:, :1])], axis=1)
             e = linear_recurrence(a_next, delta, jnp.zeros_like(h0_res, dtype=h_res.dtype),
-                                  impl=scan, reverse=True)
+                                  impl=cell.scan, reverse=True)
         else:
             e = delta
         _, vjp_theta = jax.vjp(lambda th: cell.step(th, h_prev, x_res), theta_res)

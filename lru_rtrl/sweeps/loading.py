@@ -1,17 +1,12 @@
-"""Reads a config file (`configs/<task>.py`) for the sweep tools: its `get_config` and `get_sweep`.
-
-Config files are loaded by path, as `launch/main.py` loads them, under a private module name
-(a config file named `copy.py` must not shadow the standard library's `copy`).
-"""
+"""Reads a config file (`configs/<task>.py`) for the sweep tools: its `get_config` and `get_sweep`."""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import types
 from typing import List
 
+from lru_rtrl.config.files import ConfigFileError, load_config_file
 from lru_rtrl.sweeps.spec import Sweep
 
 
@@ -21,17 +16,10 @@ class SweepConfigError(ValueError):
 
 def load_config_module(path: str) -> types.ModuleType:
     """The config file at `path` as a module."""
-    if not os.path.isfile(path):
-        raise SweepConfigError(f"No config file {path!r} (give the path of a configs/<task>.py "
-                               "file, relative to where you run the command).")
-    digest = hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:8]
-    name = f"_lru_rtrl_sweep_config_{os.path.splitext(os.path.basename(path))[0]}_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if not callable(getattr(module, "get_config", None)):
-        raise SweepConfigError(f"{path} defines no get_config(arg): is it a config file?")
-    return module
+    try:
+        return load_config_file(path)
+    except ConfigFileError as error:
+        raise SweepConfigError(str(error)) from None
 
 
 def files_with_sweeps(directory: str) -> List[str]:

@@ -26,11 +26,11 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from lru_rtrl.engines.base import mask_frozen, merge_recurrent, split_recurrent
-from lru_rtrl.training import losses
+from lru_rtrl.model import losses
 
 
 def _steps(model, batch):
-    spec, pooling = model.spec, model.options["pooling"]
+    spec, pooling = model.spec, model.arch.pooling
     weights = losses.step_weights(batch, spec, pooling)
     targets = losses.step_targets(batch, spec)
     return weights, targets

@@ -33,7 +33,7 @@ from clu import periodic_actions
 from lru_rtrl.data.base import Task
 from lru_rtrl.training import checkpoints as ckpt_lib
 from lru_rtrl.training import devices
-from lru_rtrl.training import losses
+from lru_rtrl.model import losses
 from lru_rtrl.training import metrics as metrics_lib
 from lru_rtrl.training.writers import MetricsLogger
 

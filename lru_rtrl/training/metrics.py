@@ -29,7 +29,7 @@ import numpy as np
 
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import pooling as pooling_lib
-from lru_rtrl.training import losses
+from lru_rtrl.model import losses
 
 Sums = Dict[str, jax.Array]
 

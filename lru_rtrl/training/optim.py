@@ -1,4 +1,4 @@
-"""Optimizer parameter groups (PAPER.md) and the optax chain built from them.
+"""Optimizer parameter groups (the paper's, docs/paper.md) and the optax chain built from them.
 
 Every parameter gets one label:
 
@@ -33,9 +33,10 @@ import haiku as hk
 import ml_collections
 import optax
 
+from lru_rtrl.config.choices import OptimizerGroups
 from lru_rtrl.training.schedule import warmup_cosine
 
-GROUP_VARIANTS = ("standard", "Bdecay", "Bfast_and_decay", "Cslow_and_nodecay")
+GROUP_VARIANTS = OptimizerGroups.values()
 LABELS = ("rec", "rec_decay", "regular", "no_decay", "frozen")
 
 # Names of the input ("B") and output ("C") matrices of the built-in cores; a plugin core

@@ -7,8 +7,8 @@
       micro-batches included), so the summed gradient is exactly that of the whole batch,
       however it is split over devices and micro-batches.
   online_train_step(state, batch, rng) -> (state, metrics)
-      engine "streaming" with streaming.update_every = K > 0: the optimizer runs inside the
-      stream every K steps (engines.streaming.online_updates), one call per batch.
+      streaming.update_every = K > 0 (engines with `in_stream_updates`): the optimizer runs
+      inside the stream every K steps (`model.engine.online_updates`), one call per batch.
   eval_step(params, batch) -> sums
       The plain forward pass without dropout; metric sums (metrics.eval_sums) over devices.
   alignment_step(state, batch, rng) -> scalars
@@ -32,7 +32,6 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lru_rtrl.engines import streaming as streaming_engine
 from lru_rtrl.engines.base import tree_add
 from lru_rtrl.model.build import Model
 from lru_rtrl.registry import ENGINES, RULES
@@ -98,12 +97,16 @@ class StepFunctions:
     alignment_step: Callable
 
 
-def make_steps(model: Model, optimizer: optax.GradientTransformation, *, engine: str,
+def make_steps(model: Model, optimizer: optax.GradientTransformation, *,
                micro_batches: int = 1, update_every: int = 0,
                alignment_groups=None) -> StepFunctions:
-    """Builds the step functions of the module docstring for one model and optimizer."""
-    spec, pooling = model.spec, model.options["pooling"]
-    engine_obj = ENGINES.get(engine)
+    """Builds the step functions of the module docstring for one model and optimizer.
+
+    The gradient comes from the model's engine; BPTT's, for the alignment diagnostic, from the
+    parallel engine on the same parameters, batch and dropout rng.
+    """
+    spec, pooling = model.spec, model.arch.pooling
+    engine = model.engine
     parallel = ENGINES.get("parallel")
     bptt = RULES.get("bptt")
 
@@ -122,7 +125,7 @@ def make_steps(model: Model, optimizer: optax.GradientTransformation, *, engine:
 
     def train_step(state: TrainState, batch, rng):
         normalizer = devices.psum(metrics_lib.batch_weight(batch, spec, pooling))
-        stats, grads = accumulated_gradient(engine_obj, model, state.params,
+        stats, grads = accumulated_gradient(engine, model, state.params,
                                             step_rng(state, rng), batch, normalizer,
                                             micro_batches)
         stats, grads = devices.psum((stats, grads))
@@ -136,7 +139,7 @@ def make_steps(model: Model, optimizer: optax.GradientTransformation, *, engine:
 
     def online_train_step(state: TrainState, batch, rng):
         # Each batch holds independent sequences: a fresh stream, flushed at its end.
-        params, opt_state, stats, num_updates, _ = streaming_engine.online_updates(
+        params, opt_state, stats, num_updates, _ = engine.online_updates(
             model, state.params, state.opt_state, optimizer, step_rng(state, rng), batch,
             update_every, cross_device_sum=devices.psum)
         stats = devices.psum(stats)
@@ -152,7 +155,7 @@ def make_steps(model: Model, optimizer: optax.GradientTransformation, *, engine:
     def alignment_step(state: TrainState, batch, rng):
         normalizer = devices.psum(metrics_lib.batch_weight(batch, spec, pooling))
         rng = step_rng(state, rng)
-        _, rule_grads = accumulated_gradient(engine_obj, model, state.params, rng, batch,
+        _, rule_grads = accumulated_gradient(engine, model, state.params, rng, batch,
                                              normalizer, micro_batches)
         _, bptt_grads = accumulated_gradient(parallel, model, state.params, rng, batch,
                                              normalizer, micro_batches, rule=bptt)

@@ -46,11 +46,11 @@ class CoreTest(parameterized.TestCase):
     @parameterized.product(core=("lru", "linear_rnn", "gru"), scan=("sequential", "associative"))
     def test_sequence_equals_repeated_step(self, core, scan):
         options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
-        cell = _cell(core, **options)
+        cell = _cell(core, scan=scan, **options)
         theta, phi = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
         x = jax.random.normal(jax.random.PRNGKey(2), (B, T, H), jnp.float64)
         h0 = cell.initial_state((B,), jnp.float64)
-        h_seq = cell.sequence(theta, h0, x, scan=scan)
+        h_seq = cell.sequence(theta, h0, x)
         h, steps = h0, []
         for t in range(T):
             h = cell.step(theta, h, x[:, t])

@@ -28,8 +28,9 @@ def _loop(a, u, h0, reverse):
 
 class LinearRecurrenceTest(parameterized.TestCase):
 
+    # [N] and [B or 1, 1, N] are constant in time; [T, N], [1, T, N] and [B, T, N] vary.
     @parameterized.product(impl=("sequential", "associative"), reverse=(False, True),
-                           a_shape=((N,), (B, T, N), (1, 1, N)))
+                           a_shape=((N,), (T, N), (B, T, N), (1, T, N), (1, 1, N), (B, 1, N)))
     def test_matches_loop_values_and_gradients(self, impl, reverse, a_shape):
         keys = jax.random.split(jax.random.PRNGKey(0), 4)
         a = 0.6 * _complex(keys[0], a_shape)
@@ -65,6 +66,26 @@ class LinearRecurrenceTest(parameterized.TestCase):
         assoc = self.variant(lambda a, u, h0: linear_recurrence(a, u, h0, impl="associative"))
         chex.assert_trees_all_close(seq(a, u, h0), assoc(a, u, h0), rtol=1e-4, atol=1e-5)
         chex.assert_shape(seq(a, u, h0), (B, 64, N))
+
+    @parameterized.parameters((T, N), (B, T, N))
+    def test_time_varying_coefficients_agree_between_implementations(self, *a_shape):
+        # A gated core's a_t (e.g. RG-LRU) in (0, 1), over a long sequence: values and the
+        # gradients of a, u and h0 agree between the sequential and the associative scan.
+        keys = jax.random.split(jax.random.PRNGKey(6), 4)
+        length = 64
+        a_shape = tuple(length if n == T else n for n in a_shape)
+        a = jax.random.uniform(keys[0], a_shape, minval=0.5, maxval=0.999)
+        u = jax.random.normal(keys[1], (B, length, N))
+        h0 = jax.random.normal(keys[2], (B, N))
+        w = jax.random.normal(keys[3], (B, length, N))
+
+        def loss(impl):
+            return lambda a, u, h0: jnp.sum(w * linear_recurrence(a, u, h0, impl=impl))
+
+        seq = jax.value_and_grad(loss("sequential"), argnums=(0, 1, 2))(a, u, h0)
+        assoc = jax.value_and_grad(loss("associative"), argnums=(0, 1, 2))(a, u, h0)
+        chex.assert_trees_all_close(seq, assoc, rtol=1e-4, atol=1e-4)
+        chex.assert_shape(seq[1][0], a_shape)
 
     def test_bad_arguments_are_explained(self):
         with pytest.raises(ValueError, match="Unknown scan implementation 'fast'"):

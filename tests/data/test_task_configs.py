@@ -1,28 +1,23 @@
 """Registration of every task, the config files (paper settings, smoke variants), list_tasks."""
 
-import importlib.util
-import os
 
 import numpy as np
 import pytest
 
 from lru_rtrl.config import base_config
+from lru_rtrl.config.files import load_config_file
 from lru_rtrl.data import list_tasks
 from lru_rtrl.data.base import Task, TaskSpec
 from lru_rtrl.registry import TASKS
+from repo_helpers import repo_path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TASK_NAMES = ["aan", "copy", "digits", "fashion_mnist", "imdb", "listops", "pathfinder",
               "pathx", "psmnist", "scifar", "scifar_gray", "smnist"]
 CONFIG_TASKS = [name for name in TASK_NAMES if name != "copy"]  # configs/copy.py: training
 
 
 def load_config_module(task):
-    path = os.path.join(ROOT, "configs", f"{task}.py")
-    spec = importlib.util.spec_from_file_location(f"config_{task}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_config_file(repo_path("configs", f"{task}.py"))
 
 
 def test_every_task_is_registered_as_a_task_class():
@@ -115,7 +110,7 @@ def test_list_tasks_command_lists_every_task(capsys):
 
 
 def test_docs_table_is_the_list_tasks_table():
-    text = open(os.path.join(ROOT, "docs", "tasks.md")).read()
+    text = open(repo_path("docs", "tasks.md")).read()
     start = text.index("<!-- tasks-table:start -->\n") + len("<!-- tasks-table:start -->\n")
     end = text.index("<!-- tasks-table:end -->")
     assert text[start:end].strip() == list_tasks.markdown_table(), (

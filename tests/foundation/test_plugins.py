@@ -12,9 +12,9 @@ import pytest
 from lru_rtrl import plugins
 from lru_rtrl.registry import ENGINES, RULES
 from lru_rtrl.testing.toy import PER_STEP_SPEC, toy_batch, toy_model
+from repo_helpers import repo_path
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLE_DIR = os.path.join(REPO, "examples", "plugins")
+EXAMPLE_DIR = repo_path("examples", "plugins")
 EXAMPLE_FILE = os.path.join(EXAMPLE_DIR, "lru_rtrl_reservoir.py")
 
 

@@ -1,16 +1,15 @@
 """The README's promises that code can check: the quick start is two commands, CI runs exactly
 the README's test command, and the task table is the one the code prints."""
 
-import os
 import re
 
 from lru_rtrl.data import list_tasks
+from repo_helpers import repo_path
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _read(*parts):
-    with open(os.path.join(REPO, *parts), encoding="utf-8") as handle:
+    with open(repo_path(*parts), encoding="utf-8") as handle:
         return handle.read()
 
 

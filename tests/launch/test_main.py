@@ -6,7 +6,6 @@ own device counts.
 """
 
 import glob
-import importlib.util
 import json
 import os
 import socket
@@ -17,22 +16,17 @@ import chex
 import numpy as np
 import pytest
 
-from lru_rtrl.training import loop, validate
+from lru_rtrl.config import validate
+from lru_rtrl.training import loop
 from lru_rtrl.training.writers import read_jsonl
+from repo_helpers import REPO, repo_path, task_config
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MAIN = os.path.join(REPO, "launch", "main.py")
-
-
-def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+MAIN = repo_path("launch", "main.py")
+COPY = repo_path("configs", "copy.py")
 
 
 def smoke(**overrides):
-    config = _load(os.path.join(REPO, "configs", "copy.py"), "copy_config").get_config("smoke")
+    config = task_config("copy", "smoke")
     for path, value in overrides.items():
         section = config
         *parents, leaf = path.split(".")
@@ -171,7 +165,7 @@ def _env(devices):
 def test_command_line_with_in_stream_updates(tmp_path):
     workdir = str(tmp_path / "run")
     result = subprocess.run(
-        [sys.executable, MAIN, "--config=" + os.path.join(REPO, "configs", "copy.py") + ":smoke",
+        [sys.executable, MAIN, "--config=" + COPY + ":smoke",
          "--config.engine=streaming", "--config.streaming.update_every=3",
          f"--workdir={workdir}"], env=_env(1), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -182,7 +176,7 @@ def test_command_line_with_in_stream_updates(tmp_path):
 
 
 @pytest.mark.parametrize("config_flag", [
-    [], ["--config=" + os.path.join(REPO, "configs", "copy.py") + ":smoke"]])
+    [], ["--config=" + COPY + ":smoke"]])
 def test_command_line_rejects_an_unknown_key(tmp_path, config_flag):
     result = subprocess.run(
         [sys.executable, MAIN, *config_flag, "--config.train.lr_facter=2",
@@ -204,7 +198,7 @@ def test_two_processes_train_like_one(parallel_run, tmp_path):
     workdir = str(tmp_path)
     address = f"127.0.0.1:{_free_port()}"
     command = [sys.executable, MAIN,
-               "--config=" + os.path.join(REPO, "configs", "copy.py") + ":smoke",
+               "--config=" + COPY + ":smoke",
                f"--workdir={workdir}", f"--coordinator_address={address}", "--num_processes=2"]
     procs = [subprocess.Popen(command + [f"--process_id={i}"], env=_env(1),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

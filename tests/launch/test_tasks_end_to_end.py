@@ -5,34 +5,21 @@ The data are the tiny files in each real external format that tests/conftest.py 
 accuracy); digits, copy and generated ListOps are real or faithful data and must learn.
 """
 
-import importlib.util
-import os
 
 import numpy as np
 import pytest
 
 from lru_rtrl.registry import TASKS
 from lru_rtrl.training.writers import read_jsonl
+from repo_helpers import task_config
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TASKS_WITH_FILES = ("smnist", "psmnist", "scifar", "scifar_gray", "imdb", "listops", "aan",
                     "pathfinder", "pathx", "digits", "copy")
 
 
-def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def task_config(task, arg="smoke"):
-    return _load(os.path.join(REPO, "configs", f"{task}.py"), f"{task}_config").get_config(arg)
-
-
 @pytest.mark.parametrize("task", TASKS_WITH_FILES)
 def test_every_task_runs_through_the_launcher(task, launcher, tmp_path, tfds_dir, lra_dir):
-    config = task_config(task)
+    config = task_config(task, "smoke")
     if "data_dir" in config.data:
         config.data.data_dir = tfds_dir if task in ("smnist", "psmnist", "scifar",
                                                      "scifar_gray", "imdb") else lra_dir
@@ -57,7 +44,7 @@ def _learning_curve(workdir):
 
 @pytest.mark.parametrize("task,steps", [("digits", 300), ("copy", 300), ("listops", 200)])
 def test_offline_tasks_learn(task, steps, launcher, tmp_path):
-    config = task_config(task)
+    config = task_config(task, "smoke")
     config.train.num_steps = steps
     config.train.log_every_steps = 25
     config.train.eval_every_steps = steps

@@ -10,9 +10,9 @@ import os
 import pytest
 
 from lru_rtrl.sweeps.expand import Run
+from repo_helpers import repo_path
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COPY = os.path.join(REPO, "configs", "copy.py")
+COPY = repo_path("configs", "copy.py")
 
 
 def make_run(name, row=(("rule", "bptt"),), overrides=(("train.lr", 0.001),), seed=0,

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from lru_rtrl.sweeps import expand, runner
+from repo_helpers import REPO, repo_path
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _env():
@@ -88,7 +88,7 @@ def test_failed_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     # A launcher that cannot start: the runner writes FAILED and reports the run, no raise.
     run = expand.Run(name="bad,seed=0", arg="smoke", overrides=(("rule", "no_such_rule"),),
                      seed=0, row=(("rule", "no_such_rule"),), configuration="bad")
-    outcome = runner.run_one(run, os.path.join(REPO, "configs", "copy.py"), str(tmp_path),
+    outcome = runner.run_one(run, repo_path("configs", "copy.py"), str(tmp_path),
                              env=_env())
     assert outcome.status == "failed"
     assert os.path.isfile(tmp_path / "bad,seed=0" / "FAILED")

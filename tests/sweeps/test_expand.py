@@ -1,6 +1,5 @@
 """Sweep definitions and their expansion into launcher invocations (no run is launched)."""
 
-import os
 import shlex
 
 import pytest
@@ -8,12 +7,11 @@ import pytest
 from lru_rtrl.sweeps import expand
 from lru_rtrl.sweeps.loading import SweepConfigError, load_config_module, load_sweep
 from lru_rtrl.sweeps.spec import Sweep, UnknownSweepError, grid
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from repo_helpers import repo_path
 
 
 def config(name):
-    return os.path.join(REPO, "configs", name)
+    return repo_path("configs", name)
 
 
 @pytest.mark.parametrize("path, name, runs, rows", [
@@ -22,6 +20,8 @@ def config(name):
     ("copy.py", "fig2_ef", 140, 4),
     ("copy.py", "table1", 288, 16),
     ("copy.py", "repro", 18, 6),
+    ("copy.py", "paper_rules", 8, 4),
+    ("copy.py", "paper_depth", 3, 3),
     ("copy.py", "smoke", 2, 1),
     ("scifar.py", "table2", 48, 4),
     ("scifar.py", "table3", 48, 4),
@@ -116,7 +116,7 @@ def test_duplicate_configurations_rejected(tmp_path):
 
 
 def test_unknown_sweep_lists_known_names():
-    with pytest.raises(UnknownSweepError, match="fig2_ab, fig2_cd, fig2_ef, repro"):
+    with pytest.raises(UnknownSweepError, match="fig2_ab, fig2_cd, fig2_ef, paper_depth, paper_rules, repro"):
         load_sweep(config("copy.py"), "fig2")
 
 

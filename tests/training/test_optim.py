@@ -1,6 +1,5 @@
 """Optimizer groups, their variants, weight decay, learning rates and the schedule."""
 
-import os
 
 import chex
 import jax
@@ -14,10 +13,10 @@ from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import build_model, dummy_batch
 from lru_rtrl.training import optim
 from lru_rtrl.training.schedule import warmup_cosine
+from repo_helpers import repo_path
 
 SPEC = TaskSpec(name="t", seq_len=6, input_kind="real", input_dim=3, output_shape=(4,),
                 target_kind="sequence")
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _model(core="lru", rule="online_full", n_layers=2):
@@ -92,7 +91,7 @@ class GroupsTest(parameterized.TestCase):
             optim.param_labels(model, params, "Bslow")
 
     def test_frozen_parameters_get_no_update_at_all(self):
-        plugins.load_module(os.path.join(REPO, "examples/plugins/lru_rtrl_reservoir.py"))
+        plugins.load_module(repo_path("examples", "plugins", "lru_rtrl_reservoir.py"))
         model, params = _model(rule="reservoir")
         train = _train(lr=0.1, weight_decay=0.5)
         optimizer, labels, _ = optim.make_optimizer(train, model, params, 10)

@@ -1,25 +1,16 @@
 """Shared set-up of the training tests (imported by name; pytest puts this folder on sys.path):
 the copy task's smoke config and a bundle of tiny step functions."""
 
-import importlib.util
-import os
-
 import jax
 
 from lru_rtrl.model import build_model, dummy_batch
 from lru_rtrl.registry import TASKS
 from lru_rtrl.training import alignment, optim, steps
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
+from repo_helpers import task_config
 
 def copy_config(arg="smoke"):
-    """configs/copy.py's `get_config(arg)` (loaded by path: configs/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("copy_config", os.path.join(REPO, "configs",
-                                                                            "copy.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config(arg)
+    """configs/copy.py's `get_config(arg)`."""
+    return task_config("copy", arg)
 
 
 class Bundle:
@@ -33,7 +24,7 @@ class Bundle:
         self.optimizer, self.labels, self.schedules = optim.make_optimizer(
             config.train, self.model, self.params, total_updates)
         self.fns = steps.make_steps(
-            self.model, self.optimizer, engine=config.engine, micro_batches=micro_batches,
+            self.model, self.optimizer, micro_batches=micro_batches,
             update_every=config.streaming.update_every,
             alignment_groups=alignment.groups(self.model, self.params))
         self.state = steps.init_state(self.optimizer, self.params)

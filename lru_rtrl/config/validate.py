@@ -1,15 +1,17 @@
 """Config validation: unknown keys and invalid values fail before anything is built.
 
-`check_config(config)` compares the config with the schema of `lru_rtrl.config.base_config`
-(plus the data options of its task and the options section of its core) and checks every
-value the library reads. Each error names the key, e.g.
+`check_config(config)` compares the config with the schema (`base_config`, plus the data
+options of its task and the options section of its core) and checks every value the library
+reads. It imports nothing heavy, so a bad value is reported before JAX starts. Each error
+names the key, e.g.
 
     config.train.lr must be > 0, got -0.001.
     Unknown config key config.train.lr_facter. Known keys of config.train: batch_size, ...
 
-Registry names (rule, core, engine, task) are checked after the plugins are loaded, since a
-plugin may register them. Checks that depend on the machine (the batch must split over the
-devices) are in devices.check_divisible.
+`check_names(config)` looks up the registry names (task, rule, engine, core) and what the
+engine must support; call it after the plugins are loaded, since a plugin may register them.
+Checks that depend on the machine (the batch must split over the devices) are in
+lru_rtrl.training.devices.check_divisible.
 """
 
 from __future__ import annotations
@@ -19,13 +21,10 @@ from typing import Any, List
 
 import ml_collections
 
-from lru_rtrl.config import base_config
+from lru_rtrl.config.choices import Block, Norm, OptimizerGroups, Pooling, Scan
+from lru_rtrl.config.schema import base_config
 from lru_rtrl.data.base import SPLITS
-from lru_rtrl.model import blocks, pooling
 from lru_rtrl.registry import CORES, ENGINES, RULES, TASKS, UnknownNameError
-from lru_rtrl.training.optim import GROUP_VARIANTS
-
-SCANS = ("auto", "associative", "sequential")
 
 
 class ConfigError(ValueError):
@@ -59,19 +58,35 @@ def _lookup(registry, name: str, key: str) -> None:
 
 
 def check_names(config: ml_collections.ConfigDict) -> None:
-    """Registry look-ups of rule, engine, core and task (after plugins are loaded)."""
+    """Registry look-ups of task, rule, engine and core, and what the engine must support
+    (call after the plugins are loaded)."""
     _lookup(TASKS, config.data.task, "config.data.task")
     _lookup(RULES, config.rule, "config.rule")
     _lookup(ENGINES, config.engine, "config.engine")
     _lookup(CORES, config.model.core, "config.model.core")
+    check_config(config)  # again, now that a plugin's task is registered too
+    engine = ENGINES.get(config.engine)
+    if config.streaming.update_every > 0 and not engine.in_stream_updates:
+        with_updates = [name for name, e in ENGINES.items() if e.in_stream_updates]
+        raise ConfigError(
+            f"config.streaming.update_every={config.streaming.update_every} updates the "
+            f"parameters inside the stream, which engine {config.engine!r} does not do; set "
+            f"config.engine to one of {', '.join(with_updates)} or update_every=0.")
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError naming the first bad keys or values (all unknown keys at once)."""
-    check_names(config)
+    """Raises ConfigError naming the first bad keys or values (all unknown keys at once).
+
+    Registry names are not looked up here (see `check_names`, after the plugins are
+    loaded); the data section is checked against the task's options when the task is
+    registered already (the built-in ones always are; `check_names` checks it again).
+    """
     schema = base_config("copy")
     schema.unlock()
-    schema.data = TASKS.get(config.data.task).default_config()
+    if config.data.task in TASKS:
+        schema.data = TASKS.get(config.data.task).default_config()
+    else:
+        schema.data = config.data  # a plugin's task: checked once the plugins are loaded
     # A core may bring its own options section (config.model.<core name>).
     extra = (f"config.model.{config.model.core}",)
     problems = _unknown_keys(config, schema, "config", extra)
@@ -87,17 +102,18 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     need(model.n_layers >= 1, f"config.model.n_layers must be >= 1, got {model.n_layers}.")
     need(model.d_model >= 1, f"config.model.d_model must be >= 1, got {model.d_model}.")
     need(model.d_hidden >= 1, f"config.model.d_hidden must be >= 1, got {model.d_hidden}.")
-    need(model.block in blocks.BLOCK_TYPES,
-         f"config.model.block must be one of {blocks.BLOCK_TYPES}, got {model.block!r}.")
-    need(model.norm in blocks.NORMS,
-         f"config.model.norm must be one of {blocks.NORMS}, got {model.norm!r}.")
+    need(model.block in Block.values(),
+         f"config.model.block must be one of {Block.values()}, got {model.block!r}.")
+    need(model.norm in Norm.values(),
+         f"config.model.norm must be one of {Norm.values()}, got {model.norm!r}.")
     need(0.0 <= model.dropout < 1.0, f"config.model.dropout must be in [0, 1), got "
          f"{model.dropout}.")
-    need(model.pooling in pooling.POOLINGS,
-         f"config.model.pooling must be one of {pooling.POOLINGS}, got {model.pooling!r}.")
+    need(model.pooling in Pooling.values(),
+         f"config.model.pooling must be one of {Pooling.values()}, got {model.pooling!r}.")
     need(model.readout_units >= 0,
          f"config.model.readout_units must be >= 0, got {model.readout_units}.")
-    need(model.scan in SCANS, f"config.model.scan must be one of {SCANS}, got {model.scan!r}.")
+    need(model.scan in Scan.values(),
+         f"config.model.scan must be one of {Scan.values()}, got {model.scan!r}.")
 
     need(train.batch_size >= 1, f"config.train.batch_size must be >= 1, got {train.batch_size}.")
     need(train.eval_batch_size == -1 or train.eval_batch_size >= 1,
@@ -111,9 +127,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
          f"config.train.rec_lr_factor must be >= 0, got {train.rec_lr_factor}.")
     need(train.weight_decay >= 0,
          f"config.train.weight_decay must be >= 0, got {train.weight_decay}.")
-    need(train.optimizer_groups in GROUP_VARIANTS,
+    need(train.optimizer_groups in OptimizerGroups.values(),
          f"Unknown config.train.optimizer_groups {train.optimizer_groups!r}; choose one of "
-         f"{', '.join(GROUP_VARIANTS)}.")
+         f"{', '.join(OptimizerGroups.values())}.")
     need(train.warmup_epochs >= 0,
          f"config.train.warmup_epochs must be >= 0, got {train.warmup_epochs}.")
     need(0.0 <= train.min_lr_factor <= 1.0,
@@ -143,10 +159,6 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     need(streaming.update_every >= 0,
          f"config.streaming.update_every must be >= 0, got {streaming.update_every}.")
     if streaming.update_every > 0:
-        need(config.engine == "streaming",
-             f"config.streaming.update_every={streaming.update_every} updates the parameters "
-             f"inside the stream, which only the streaming engine does; set "
-             f"config.engine='streaming' (got {config.engine!r}) or update_every=0.")
         need(train.grad_accum_steps == 1,
              "config.train.grad_accum_steps must be 1 when config.streaming.update_every > 0 "
              "(in-stream updates already set how often the optimizer runs).")

@@ -2,12 +2,13 @@
 
 import pytest
 
-from lru_rtrl.training import devices, validate
-from training_helpers import copy_config
+from lru_rtrl.config import validate
+from lru_rtrl.training import devices
+from repo_helpers import repo_path, task_config
 
 
 def _config(**overrides):
-    config = copy_config("smoke")
+    config = task_config("copy", "smoke")
     for path, value in overrides.items():
         section = config
         *parents, leaf = path.split(".")
@@ -19,7 +20,7 @@ def _config(**overrides):
 
 def test_the_shipped_configs_are_valid():
     for arg in ("smoke", "quick", "paper"):
-        validate.check_config(copy_config(arg))
+        validate.check_config(task_config("copy", arg))
 
 
 def test_unknown_keys_are_named_with_a_suggestion():
@@ -55,7 +56,6 @@ def test_a_locked_config_rejects_unknown_overrides_by_name():
     ("model.n_layers", 0, "config.model.n_layers must be >= 1"),
     ("model.pooling", "max", "config.model.pooling must be one of"),
     ("model.block", "glu", "config.model.block must be one of"),
-    ("streaming.update_every", 4, "only the streaming engine does; set config.engine"),
 ])
 def test_invalid_values(key, value, message):
     with pytest.raises(validate.ConfigError) as error:
@@ -71,9 +71,31 @@ def test_invalid_values(key, value, message):
 ])
 def test_unknown_names(key, value, message):
     with pytest.raises(validate.ConfigError) as error:
-        validate.check_config(_config(**{key: value}))
+        validate.check_names(_config(**{key: value}))
     assert message in str(error.value)
     assert "Known" in str(error.value)
+
+
+def test_in_stream_updates_need_an_engine_that_does_them():
+    with pytest.raises(validate.ConfigError) as error:
+        validate.check_names(_config(**{"streaming.update_every": 4}))
+    assert ("config.streaming.update_every=4 updates the parameters inside the stream, which "
+            "engine 'parallel' does not do; set config.engine to one of streaming") in str(
+                error.value)
+    validate.check_names(_config(**{"streaming.update_every": 4, "engine": "streaming"}))
+
+
+def test_values_are_checked_without_importing_jax():
+    # Config errors must come before the start-up cost of JAX (issue: light configs).
+    import subprocess
+    import sys
+    code = ("import sys; from lru_rtrl.config import validate; from repo_helpers import "
+            "task_config; validate.check_config(task_config('copy', 'paper')); "
+            "print(sorted(m for m in ('jax', 'haiku', 'optax', 'tensorflow') if m in "
+            "sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=repo_path("tests"))
+    assert out.stdout.strip() == "[]", out.stderr
 
 
 def test_batch_must_split_over_devices():

@@ -1,0 +1,13 @@
+"""Experiment configs: the schema with its defaults, the closed sets of values, validation,
+and the helpers config files use. Nothing in this package imports JAX.
+
+    schema.py    base_config(task) and the defaults of every field
+    choices.py   the closed sets (poolings, blocks, norms, scans, optimizer groups) as enums
+    validate.py  check_config (keys and values) and check_names (registry look-ups)
+    variants.py  apply_variant (`configs/copy.py:paper`) and shrink_for_smoke
+"""
+
+from lru_rtrl.config.schema import (base_config, model_config, streaming_config,  # noqa: F401
+                                    train_config)
+from lru_rtrl.config.variants import (UnknownVariantError, apply_variant,  # noqa: F401
+                                      shrink_for_smoke)
