@@ -3,8 +3,9 @@
 LRU, 4 layers, d_model 64, d_hidden 64, pool_st, Bfast_and_decay, online_full, batch 32,
 35 epochs, no warm-up, weight decay 0.05, dropout 0.1, r_max 1. The paper searched lr in
 {1e-3, 3e-3} and r_min in {0, 0.9}; the defaults are the first value of each grid. No
-validation split: validation is evaluated on test, as in the paper. Data: tfds
-`imdb_reviews` (set --config.data.data_dir). `get_config("smoke")` is a tiny variant.
+validation split: validation is evaluated on test, as in the paper (data.val_fraction 0).
+Data: tfds `imdb_reviews` (set --config.data.data_dir). `get_config("smoke")` is a tiny
+variant.
 
 get_sweep("table2"): spatial, truncated, online_full, bptt x lr {1e-3, 3e-3} x r_min
 {0, 0.9}, 3 seeds (48 runs): `python -m lru_rtrl.sweeps --config=configs/imdb.py
@@ -12,34 +13,15 @@ get_sweep("table2"): spatial, truncated, online_full, bptt x lr {1e-3, 3e-3} x r
 so the selection sees test data: the paper's protocol, stated plainly.
 """
 
-from lru_rtrl.config import base_config, shrink_for_smoke
+from lru_rtrl.config import apply_variant, base_config, lra_lru, shrink_for_smoke
 
 
 def get_config(arg=None):
-    config = base_config("imdb")
-    config.rule = "online_full"
-    config.model.core = "lru"
-    config.model.n_layers = 4
-    config.model.d_model = 64
-    config.model.d_hidden = 64
-    config.model.block = "full_glu"
-    config.model.pooling = "pool_st"
-    config.model.dropout = 0.1
-    config.model.lru.r_min = 0.0      # grid {0, 0.9}
-    config.model.lru.r_max = 1.0
+    config = lra_lru(base_config("imdb"), d_model=64, d_hidden=64)   # r_min grid {0, 0.9}
     config.train.batch_size = 32
     config.train.num_epochs = 35
-    config.train.lr = 1e-3            # grid {1e-3, 3e-3}
-    config.train.warmup_epochs = 0.0
-    config.train.weight_decay = 0.05
-    config.train.optimizer_groups = "Bfast_and_decay"
-    config.data.max_len = 4096
-    config.data.val_fraction = 0.0    # validation = test (the paper has none)
-    if arg == "smoke":
-        _smoke(config)
-    elif arg:
-        raise ValueError(f"configs/imdb.py takes no argument or 'smoke', got {arg!r}")
-    return config
+    config.train.weight_decay = 0.05                                 # lr grid {1e-3, 3e-3}
+    return apply_variant(config, arg, {"smoke": _smoke}, where="configs/imdb.py")
 
 
 def _smoke(config):

@@ -12,34 +12,17 @@ get_sweep("table2"): spatial, truncated, online_full, bptt x lr {1e-3, 3e-3} x r
 --sweep=table2 --root=DIR`.
 """
 
-from lru_rtrl.config import base_config, shrink_for_smoke
+from lru_rtrl.config import apply_variant, base_config, lra_lru, shrink_for_smoke
 
 
 def get_config(arg=None):
-    config = base_config("listops")
-    config.rule = "online_full"
-    config.model.core = "lru"
-    config.model.n_layers = 4
-    config.model.d_model = 256
-    config.model.d_hidden = 128
-    config.model.block = "full_glu"
-    config.model.pooling = "pool_st"
+    config = lra_lru(base_config("listops"), d_model=256, d_hidden=128)  # r_min grid {0, 0.9}
     config.model.dropout = 0.0
-    config.model.lru.r_min = 0.0      # grid {0, 0.9}
-    config.model.lru.r_max = 1.0
     config.train.batch_size = 32
     config.train.num_epochs = 40
-    config.train.lr = 1e-3            # grid {1e-3, 3e-3}
     config.train.warmup_epochs = 4.0
-    config.train.weight_decay = 0.05
-    config.train.optimizer_groups = "Bfast_and_decay"
-    config.data.max_len = 2048
-    config.data.vocab_size = 20
-    if arg == "smoke":
-        _smoke(config)
-    elif arg:
-        raise ValueError(f"configs/listops.py takes no argument or 'smoke', got {arg!r}")
-    return config
+    config.train.weight_decay = 0.05                                     # lr grid {1e-3, 3e-3}
+    return apply_variant(config, arg, {"smoke": _smoke}, where="configs/listops.py")
 
 
 def _smoke(config):

@@ -1,39 +1,13 @@
 """Permuted sequential MNIST (784 steps, one fixed pixel permutation, 10 classes).
 
-Not in the paper's tables: a mid-sized LRU (4 layers, 128/64, pool_st, Bfast_and_decay,
-online_full) with long-memory initialisation (r in [0.9, 0.999]). The permutation is fixed
-by data.permutation_seed (default 0), independent of the training and data seeds. Data:
-tfds `mnist` (--config.data.data_dir), or the MNIST IDX files (--config.data.source=idx
+configs/smnist.py's experiment on the permuted task. The permutation is fixed by
+data.permutation_seed (default 0), independent of the training and data seeds. Data: tfds
+`mnist` (--config.data.data_dir), or the MNIST IDX files (--config.data.source=idx
 --config.data.data_dir=DIR). `get_config("smoke")` is a tiny variant.
 """
 
-from lru_rtrl.config import base_config, shrink_for_smoke
+from lru_rtrl.config import sibling_config
 
 
 def get_config(arg=None):
-    config = base_config("psmnist")
-    config.rule = "online_full"
-    config.model.core = "lru"
-    config.model.n_layers = 4
-    config.model.d_model = 128
-    config.model.d_hidden = 64
-    config.model.block = "full_glu"
-    config.model.pooling = "pool_st"
-    config.model.dropout = 0.1
-    config.model.lru.r_min = 0.9
-    config.model.lru.r_max = 0.999
-    config.train.batch_size = 50
-    config.train.num_epochs = 50
-    config.train.lr = 2e-3
-    config.train.warmup_epochs = 1.0
-    config.train.weight_decay = 0.05
-    config.train.optimizer_groups = "Bfast_and_decay"
-    if arg == "smoke":
-        _smoke(config)
-    elif arg:
-        raise ValueError(f"configs/psmnist.py takes no argument or 'smoke', got {arg!r}")
-    return config
-
-
-def _smoke(config):
-    shrink_for_smoke(config)
+    return sibling_config(__file__, "smnist.py", arg, task="psmnist")

@@ -1,61 +1,46 @@
 """sCIFAR (colour CIFAR-10, 1,024 steps of 3 channels): the paper's Table 2 setup.
 
-LRU, 4 layers, d_model 256, d_hidden 128, pool_st, optimizer groups Bfast_and_decay, rule
-online_full, batch 100, 180 epochs, 18 warm-up epochs, dropout 0.1, r in [0.9, 0.999];
-validation is 1% of train. The paper searched lr in {1e-3, 4e-3} and weight decay in
-{0.1, 0.5}; the defaults are the first value of each grid. Data: tfds `cifar10`
-(set --config.data.data_dir to its data_dir). `get_config("smoke")` is a tiny variant.
-`get_config("table3")`: Table 3's dense linear RNN instead of the LRU (4 layers, d_model 294,
-d_hidden 128, 1,068,086 parameters; `standard` optimizer groups; weight decay grid
-{0.1, 0.2}).
+LRU, 4 layers, d_model 256, d_hidden 128, r in [0.9, 0.999], pool_st, Bfast_and_decay,
+online_full, batch 100, 180 epochs, 18 warm-up epochs, dropout 0.1; validation is 1% of
+train. The paper searched lr in {1e-3, 4e-3} and weight decay in {0.1, 0.5}; the defaults
+are the first value of each grid. Data: tfds `cifar10` (set --config.data.data_dir to its
+data_dir).
+
+get_config(arg):
+  None      the setup above
+  "table3"  Table 3's dense linear RNN instead of the LRU (4 layers, d_model 294, d_hidden
+            128, 1,068,086 parameters; `standard` optimizer groups; weight decay grid
+            {0.1, 0.2})
+  "smoke"   tiny, for tests
 
 get_sweep(name) (`python -m lru_rtrl.sweeps --config=configs/scifar.py --sweep=NAME
 --root=DIR`):
   "table2"  LRU: spatial, truncated, online_full, bptt x lr {1e-3, 4e-3} x weight decay
             {0.1, 0.5}, 3 seeds (48 runs)
   "table3"  dense linear RNN: spatial, truncated, SnAp-1, bptt x lr {1e-3, 4e-3} x weight
-            decay {0.1, 0.2}, 3 seeds (48 runs; PAPER.md gives no lr grid for Table 3: we
+            decay {0.1, 0.2}, 3 seeds (48 runs; the paper gives no lr grid for Table 3: we
             assume sCIFAR's)
+
+configs/scifar_gray.py runs this experiment on the grayscale task (LRA Image).
 """
 
-from lru_rtrl.config import base_config, shrink_for_smoke
+from lru_rtrl.config import apply_variant, base_config, lra_lru, shrink_for_smoke
 
 
-def get_config(arg=None):
-    config = base_config("scifar")
-    config.rule = "online_full"
-    config.model.core = "lru"
-    config.model.n_layers = 4
-    config.model.d_model = 256
-    config.model.d_hidden = 128
-    config.model.block = "full_glu"
-    config.model.pooling = "pool_st"
-    config.model.dropout = 0.1
-    config.model.lru.r_min = 0.9
-    config.model.lru.r_max = 0.999
+def get_config(arg=None, task="scifar"):
+    config = lra_lru(base_config(task), d_model=256, d_hidden=128, r_min=0.9, r_max=0.999)
     config.train.batch_size = 100
     config.train.num_epochs = 180
-    config.train.lr = 1e-3            # grid {1e-3, 4e-3}
     config.train.warmup_epochs = 18.0
     config.train.weight_decay = 0.1   # grid {0.1, 0.5}
-    config.train.optimizer_groups = "Bfast_and_decay"
-    config.data.val_fraction = 0.01
-    if arg == "smoke":
-        _smoke(config)
-    elif arg == "table3":
-        _table3(config)
-    elif arg:
-        raise ValueError(f"configs/scifar.py takes no argument, 'smoke' or 'table3', got {arg!r}")
-    return config
+    return apply_variant(config, arg, {"smoke": _smoke, "table3": _table3},
+                         where=f"configs/{task}.py")
 
 
 def _table3(config):
     config.model.core = "linear_rnn"
-    config.model.linear_rnn.nonlinearity = "identity"
     config.model.d_model = 294
-    config.model.d_hidden = 128
     config.train.optimizer_groups = "standard"
-    config.train.weight_decay = 0.1   # grid {0.1, 0.2}
 
 
 def _smoke(config):

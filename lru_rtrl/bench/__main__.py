@@ -4,11 +4,14 @@ For each setting (engine, rule, T) it compiles one gradient step (or the forward
 rule "forward"), reports compile time, the median step time, XLA's buffer size of the
 compiled step, the process's peak RSS (each setting in a fresh process with --isolate) and,
 for the streaming engine, the memory formula's prediction; then ratios to `bptt` (parallel
-engine, same T) and to the forward pass. Prints a Markdown table and writes JSON.
+engine, same T) and to the forward pass. Prints a Markdown table and writes JSON
+(`python -m lru_rtrl.bench.report` turns JSON files into the tables of docs/benchmarks.md).
 
-    python -m lru_rtrl.bench                          # the paper's sizes, ~8 min on 2 CPU cores
-    python -m lru_rtrl.bench --preset=quick           # small sizes, seconds
-    python -m lru_rtrl.bench --parallel_T=1024 --streaming_T= --rules=bptt,online_full
+    python -m lru_rtrl.bench                          # the paper's sizes, ~7 min on 2 CPU cores
+    python -m lru_rtrl.bench --preset=quick           # small sizes, one process, ~30 s
+    python -m lru_rtrl.bench --core=gru --parallel_T=1024 --streaming_T= --rules=bptt,online_snap
+    python -m lru_rtrl.bench --plugins=examples/plugins/lru_rtrl_remat.py \
+        --parallel_engines=parallel,parallel_remat    # a plugin engine next to the built-in
 
 Runs unchanged on GPU / TPU (memory then also shows the allocator's peak).
 """
@@ -24,50 +27,66 @@ from typing import Dict, List
 
 from absl import app, flags
 
+from lru_rtrl.bench import report
+
 PRESETS = {
-    # The sizes of the cores/rules and streaming issues: 4 layers, 256 / 128, batch 8.
+    # The sizes of the paper's benchmark: 4 layers, 256 / 128, batch 8; one process each.
     "paper": dict(n_layers=4, d_model=256, d_hidden=128, batch_size=8,
-                  parallel_T="256,1024,4096", streaming_T="1024,4096,16384"),
+                  parallel_T="256,1024,4096", streaming_T="1024,4096,16384", isolate=True),
+    # Small sizes in one process: a check that everything runs, not a measurement to quote.
     "quick": dict(n_layers=2, d_model=32, d_hidden=16, batch_size=4,
-                  parallel_T="64,256", streaming_T="64,256"),
+                  parallel_T="128", streaming_T="128,512", isolate=False),
 }
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("preset", "paper", list(PRESETS), "Sizes to measure.")
 flags.DEFINE_string("rules", "bptt,online_full,online_snap,online_truncated,online_spat",
                     "Rules for the parallel engine (bptt is the reference).")
+flags.DEFINE_string("parallel_engines", "parallel",
+                    "Engines measured like the parallel one (a plugin's engine needs --plugins); "
+                    "engines after the first measure only --extra_engine_rules.")
+flags.DEFINE_string("extra_engine_rules", "bptt,online_full",
+                    "Rules measured on the engines after the first of --parallel_engines.")
 flags.DEFINE_string("streaming_rules", "online_full",
                     "Rules for the streaming engine at every streaming T.")
 flags.DEFINE_string("streaming_rules_first_T",
                     "online_snap,online_truncated,online_spat",
                     "Rules measured on the streaming engine at the first streaming T only.")
-flags.DEFINE_string("parallel_T", None, "Comma-separated T for the parallel engine.")
+flags.DEFINE_string("parallel_T", None, "Comma-separated T for the parallel engines.")
 flags.DEFINE_string("streaming_T", None, "Comma-separated T for the streaming engine.")
 flags.DEFINE_string("core", "lru", "Core to benchmark.")
 flags.DEFINE_string("scan", "auto", "Scan implementation for diagonal cores.")
 flags.DEFINE_integer("repeats", 3, "Timed repetitions per setting (median reported).")
-flags.DEFINE_bool("isolate", True, "Run each setting in its own process (clean peak RSS).")
-flags.DEFINE_string("json_out", "bench_results.json", "Where to write the records.")
+flags.DEFINE_bool("isolate", None, "Run each setting in its own process (clean peak RSS); "
+                  "default: yes for the paper preset, no for quick.")
+flags.DEFINE_list("plugins", [], "Plugin modules or .py files to import (engines, rules, cores).")
+flags.DEFINE_string("json_out", None, "Where to write the records (default: "
+                    "runs/bench/<core>_<preset>.json; runs/ is not tracked by git).")
 flags.DEFINE_string("run_one", None, "Internal: measure one JSON-encoded setting and print it.")
+
+
+def _split(text: str) -> List[str]:
+    return [v for v in text.split(",") if v]
 
 
 def _settings() -> List[Dict]:
     preset = dict(PRESETS[FLAGS.preset])
-    parallel_t = FLAGS.parallel_T if FLAGS.parallel_T is not None else preset.pop("parallel_T")
-    streaming_t = FLAGS.streaming_T if FLAGS.streaming_T is not None else preset.pop("streaming_T")
-    preset.pop("parallel_T", None)
-    preset.pop("streaming_T", None)
-    common = dict(preset, core=FLAGS.core, scan=FLAGS.scan, repeats=FLAGS.repeats)
+    parallel_t = FLAGS.parallel_T if FLAGS.parallel_T is not None else preset["parallel_T"]
+    streaming_t = FLAGS.streaming_T if FLAGS.streaming_T is not None else preset["streaming_T"]
+    common = {k: preset[k] for k in ("n_layers", "d_model", "d_hidden", "batch_size")}
+    common.update(core=FLAGS.core, scan=FLAGS.scan, repeats=FLAGS.repeats,
+                  plugins=list(FLAGS.plugins))
+    engines = _split(FLAGS.parallel_engines)
     settings = []
-    for t in [int(v) for v in parallel_t.split(",") if v]:
-        settings.append(dict(common, engine="parallel", rule="forward", seq_len=t))
-        for rule in FLAGS.rules.split(","):
-            settings.append(dict(common, engine="parallel", rule=rule, seq_len=t))
-    streaming = [int(v) for v in streaming_t.split(",") if v]
-    for i, t in enumerate(streaming):
-        rules = FLAGS.streaming_rules.split(",")
+    for t in [int(v) for v in _split(parallel_t)]:
+        settings.append(dict(common, engine=engines[0], rule="forward", seq_len=t))
+        for i, engine in enumerate(engines):
+            for rule in _split(FLAGS.rules if i == 0 else FLAGS.extra_engine_rules):
+                settings.append(dict(common, engine=engine, rule=rule, seq_len=t))
+    for i, t in enumerate([int(v) for v in _split(streaming_t)]):
+        rules = _split(FLAGS.streaming_rules)
         if i == 0:
-            rules += [r for r in FLAGS.streaming_rules_first_T.split(",") if r]
+            rules += _split(FLAGS.streaming_rules_first_T)
         for rule in rules:
             # The streaming engine's long runs are timed once: they are long enough.
             settings.append(dict(common, engine="streaming", rule=rule, seq_len=t,
@@ -76,14 +95,14 @@ def _settings() -> List[Dict]:
 
 
 def _measure_in_process(setting: Dict) -> Dict:
-    from lru_rtrl.bench.measure import Setting, run  # JAX starts here, not in the parent.
-    import lru_rtrl.plugins
-    lru_rtrl.plugins.load_builtins()
+    from lru_rtrl import plugins  # JAX starts here, not in the parent.
+    from lru_rtrl.bench.measure import Setting, run
+    plugins.load_plugins(setting.get("plugins", ()), entry_points=False)
     return run(Setting(**setting))
 
 
-def _measure(setting: Dict) -> Dict:
-    if not FLAGS.isolate:
+def _measure(setting: Dict, isolate: bool) -> Dict:
+    if not isolate:
         return _measure_in_process(setting)
     command = [sys.executable, "-m", "lru_rtrl.bench", f"--run_one={json.dumps(setting)}"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -92,41 +111,9 @@ def _measure(setting: Dict) -> Dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _fmt(value, spec=".1f"):
-    return "–" if value is None else format(value, spec)
-
-
-def table(records: List[Dict]) -> str:
-    """Markdown table with ratios to parallel bptt and to the forward pass at the same T."""
-    reference = {r["seq_len"]: r for r in records
-                 if r["engine"] == "parallel" and r["rule"] == "bptt"}
-    forward = {r["seq_len"]: r for r in records if r["rule"] == "forward"}
-    lines = ["| engine | rule | T | compile s | step s | ms / token | XLA MiB | peak RSS MiB "
-             "| predicted MiB | time / bptt | memory / bptt | time / forward |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in records:
-        ref, fwd = reference.get(r["seq_len"]), forward.get(r["seq_len"])
-        time_ratio = r["step_s"] / ref["step_s"] if ref else None
-        mem_ratio = (r["xla_mib"] / ref["xla_mib"]
-                     if ref and r["xla_mib"] and ref["xla_mib"] else None)
-        fwd_ratio = r["step_s"] / fwd["step_s"] if fwd else None
-        lines.append(
-            f"| {r['engine']} | {r['rule']} | {r['seq_len']} | {r['compile_s']:.1f} | "
-            f"{r['step_s']:.3f} | {r['step_ms_per_token']:.3f} | {_fmt(r['xla_mib'])} | "
-            f"{_fmt(r['rss_mib'], '.0f')} | {_fmt(r.get('predicted_mib'))} | "
-            f"{_fmt(time_ratio, '.2f')} | {_fmt(mem_ratio, '.2f')} | {_fmt(fwd_ratio, '.2f')} |")
-    streaming = {}
-    for r in records:
-        if r["engine"] == "streaming":
-            streaming.setdefault(r["rule"], []).append(r)
-    for rule, runs in streaming.items():
-        runs = sorted(runs, key=lambda r: r["seq_len"])
-        if len(runs) > 1 and runs[0]["xla_mib"]:
-            lines.append(
-                f"\nstreaming {rule}: XLA memory at T={runs[-1]['seq_len']} is "
-                f"{runs[-1]['xla_mib'] / runs[0]['xla_mib']:.3f}x that at T={runs[0]['seq_len']} "
-                f"(peak RSS {runs[-1]['rss_mib'] / runs[0]['rss_mib']:.3f}x)")
-    return "\n".join(lines)
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
 def main(argv):
@@ -134,24 +121,30 @@ def main(argv):
     if FLAGS.run_one:
         print(json.dumps(_measure_in_process(json.loads(FLAGS.run_one))))
         return
+    isolate = FLAGS.isolate if FLAGS.isolate is not None else PRESETS[FLAGS.preset]["isolate"]
+    json_out = FLAGS.json_out or os.path.join("runs", "bench", f"{FLAGS.core}_{FLAGS.preset}.json")
     settings = _settings()
     records = []
     start = time.time()
     for i, setting in enumerate(settings):
-        record = _measure(setting)
+        record = _measure(setting, isolate)
         records.append(record)
-        print(f"[{i + 1}/{len(settings)} {time.time() - start:5.0f}s] {setting['engine']} "
-              f"{setting['rule']} T={setting['seq_len']}: step {record['step_s']:.3f}s, "
-              f"XLA {_fmt(record['xla_mib'])} MiB", flush=True)
+        elapsed = time.time() - start
+        eta = elapsed / (i + 1) * (len(settings) - i - 1)
+        print(f"[{i + 1}/{len(settings)} {_duration(elapsed)}, ETA {_duration(eta)}] "
+              f"{setting['engine']} {setting['rule']} T={setting['seq_len']}: step "
+              f"{record['step_s']:.3f}s, XLA {report._fmt(record['xla_mib'])} MiB", flush=True)
     first = records[0]
     header = (f"Measured on {first['backend']} ({first['device']}, {os.cpu_count()} CPU cores): "
               f"{first['core']}, {first['n_layers']} layers, d_model {first['d_model']}, "
               f"d_hidden {first['d_hidden']}, batch {first['batch_size']}, "
               f"{first['params']:,} parameters; {time.time() - start:.0f} s in all.")
-    print("\n" + header + "\n\n" + table(records))
-    with open(FLAGS.json_out, "w") as f:
-        json.dump({"header": header, "records": records}, f, indent=1)
-    print(f"\nWrote {FLAGS.json_out}")
+    data = {"header": header, "records": records}
+    print("\n" + report.render(data))
+    os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
+    with open(json_out, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+    print(f"\nWrote {json_out}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import dataclasses
 import resource
 import sys
 import time
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +26,6 @@ from lru_rtrl.config import model_config
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.engines.base import split_recurrent
 from lru_rtrl.model import build_model, count_params, dummy_batch
-from lru_rtrl.registry import ENGINES
 
 
 @dataclasses.dataclass
@@ -44,6 +43,7 @@ class Setting:
     num_classes: int = 10
     scan: str = "auto"
     repeats: int = 3
+    plugins: List[str] = dataclasses.field(default_factory=list)  # imported before building
 
     def label(self) -> str:
         return f"{self.engine}/{self.rule}/T={self.seq_len}"
@@ -83,8 +83,7 @@ def build(setting: Setting):
     if setting.rule == "forward":
         fn = jax.jit(lambda p, b, k: model.apply(p, k, b, is_training=True))
     else:
-        engine = ENGINES.get(setting.engine)
-        fn = jax.jit(lambda p, b, k: engine.gradient(model, p, k, b))
+        fn = jax.jit(lambda p, b, k: model.engine.gradient(model, p, k, b))
     return fn, (params, batch, key), model, params
 
 

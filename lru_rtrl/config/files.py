@@ -3,6 +3,9 @@
     from lru_rtrl.config.files import load_config
     config = load_config("configs/copy.py:paper")      # get_config("paper") of that file
 
+`sibling_config` lets one config file reuse another's experiment (psmnist.py is smnist.py on
+another task).
+
 Config files are loaded under a private module name (a config file named `copy.py` must not
 shadow the standard library's `copy`). A missing file, a file that does not parse, and a file
 without `get_config` raise `ConfigFileError` with one line saying which and where.
@@ -52,3 +55,14 @@ def load_config(spec: str) -> ml_collections.ConfigDict:
     """`get_config(arg)` of the file in `spec` ('path' or 'path:arg')."""
     path, arg = split_spec(spec)
     return load_config_file(path).get_config(arg)
+
+
+def sibling_config(this_file: str, name: str, arg: Optional[str] = None,
+                   **kwargs) -> ml_collections.ConfigDict:
+    """`get_config(arg, **kwargs)` of the config file `name` in the folder of `this_file`.
+
+    How one config file reuses another's experiment, e.g. configs/psmnist.py:
+    `sibling_config(__file__, "smnist.py", arg, task="psmnist")`.
+    """
+    path = os.path.join(os.path.dirname(os.path.abspath(this_file)), name)
+    return load_config_file(path).get_config(arg, **kwargs)

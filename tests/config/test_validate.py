@@ -108,3 +108,21 @@ def test_batch_must_split_over_devices():
     assert devices.check_divisible(16, topo) == 2
     with pytest.raises(ValueError, match="x 2 micro-batches"):
         devices.check_divisible(8, topo, micro_batches=2)
+
+
+def test_unknown_variant_names_the_file_and_the_known_ones():
+    from lru_rtrl.config import UnknownVariantError
+    with pytest.raises(UnknownVariantError) as error:
+        task_config("copy", "smok")
+    message = str(error.value)
+    assert "configs/copy.py has no variant 'smok'. Did you mean 'smoke'?" in message
+    assert "paper, quick, repro, smoke, table1_gru1" in message
+
+
+def test_configs_that_share_an_experiment_resolve_like_it():
+    # scifar_gray is scifar's experiment on another task; psmnist is smnist's.
+    for copy, original in (("scifar_gray", "scifar"), ("psmnist", "smnist")):
+        a, b = task_config(copy).to_dict(), task_config(original).to_dict()
+        assert a["data"]["task"] == copy
+        a.pop("data"), b.pop("data")
+        assert a == b

@@ -117,3 +117,30 @@ def test_reservoir_rule_trains_only_above_the_stack(clean_reservoir):
                                                    is_training=False, rule=RULES.get("bptt"))
     np.testing.assert_allclose(ours["model/~/decoder"]["w"], exact["model/~/decoder"]["w"],
                                rtol=1e-6)
+
+
+REMAT_FILE = os.path.join(EXAMPLE_DIR, "lru_rtrl_remat.py")
+
+
+@pytest.mark.parametrize("core,rule", [("lru", "online_full"), ("lru", "bptt"),
+                                       ("gru", "online_snap")])
+def test_remat_engine_gives_the_parallel_engines_gradient(core, rule):
+    # The example engine plugin recomputes each block in the backward pass; with dropout (the
+    # recomputation must draw the very same masks) its gradient is the parallel engine's.
+    import jax
+    plugins.load_plugins([REMAT_FILE], entry_points=False)
+    remat = ENGINES.get("parallel_remat")
+    assert not remat.streams and not remat.in_stream_updates
+    with jax.enable_x64(True):
+        model, params = toy_model(core, rule, engine="parallel_remat", dropout=0.25,
+                                  pooling="pool_st")
+        assert model.engine is remat
+        batch = toy_batch(PER_STEP_SPEC)
+        rng = jax.random.PRNGKey(3)
+        loss_r, _, got = remat.gradient(model, params, rng, batch)
+        loss_p, _, want = ENGINES.get("parallel").gradient(model, params, rng, batch)
+    np.testing.assert_allclose(loss_r, loss_p, rtol=1e-12)
+    for (path, g), w in zip(jax.tree_util.tree_flatten_with_path(got)[0],
+                            jax.tree_util.tree_leaves(want)):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-14,
+                                   err_msg=jax.tree_util.keystr(path))

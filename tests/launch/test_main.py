@@ -144,6 +144,17 @@ def test_streaming_engine_runs_in_the_loop(launcher, tmp_path):
     assert np.isfinite(summary["final"]["test"]["loss"])
 
 
+def test_a_plugin_engine_trains_through_the_launcher(launcher, parallel_run, tmp_path):
+    # The example engine plugin, loaded by config.plugins, runs the whole loop (train,
+    # alignment, evaluation, checkpoints) and trains exactly like the parallel engine.
+    remat = repo_path("examples", "plugins", "lru_rtrl_remat.py")
+    summary = launcher.run(smoke(engine="parallel_remat", plugins=(remat,)), str(tmp_path))
+    assert summary["step"] == 4
+    _, params = final_params(str(tmp_path))
+    _, parallel = final_params(parallel_run[0])
+    chex.assert_trees_all_close(params, parallel, rtol=1e-5, atol=1e-6)
+
+
 def test_batch_that_does_not_split_over_the_devices(launcher, tmp_path):
     with pytest.raises(ValueError, match=r"config.train.batch_size=6 must be a positive "
                                          r"multiple of 4.*4 device\(s\)"):
