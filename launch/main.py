@@ -47,7 +47,7 @@ def _unknown_key(error: BaseException, argv) -> str:
     bad = [a for a in argv[1:] if a.startswith("--config.")]
     message = str(error.args[0] if error.args else error).replace("\n", " ")
     return (f"Unknown config key in {' '.join(bad) or 'the overrides'}: {message}. Check the "
-            "spelling against the config file (the schema is in lru_rtrl/config.py).")
+            "spelling against the config file (the schema is in lru_rtrl/config/schema.py).")
 
 
 try:

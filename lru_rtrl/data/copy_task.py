@@ -1,4 +1,4 @@
-"""`copy`: recall a random binary pattern after a delay (PAPER.md, Figure 2 and Table 1).
+"""`copy`: recall a random binary pattern after a delay (docs/paper.md, Figure 2 and Table 1).
 
 With the defaults (pattern_len L = 20, n_bits = 7, padding P = 7), T = 2L + P + 1 = 48:
 

@@ -39,24 +39,21 @@ from lru_rtrl.registry import ENGINES
 StreamState = Dict[str, Any]
 
 
-def _slice_step(batch: Dict[str, jax.Array], weights: jax.Array, targets: jax.Array,
-                t: jax.Array) -> Dict[str, jax.Array]:
-    """What step t reads: inputs, mask, targets, loss weights and resets, each [B, ...].
-
-    `weights` [B, T] and `targets` [B, T, ...] are the model's per-step loss weights and
-    targets (`losses.step_weights`, `losses.step_targets`) of the whole chunk.
-    """
+def _slice_step(batch: Dict[str, jax.Array], model, t: jax.Array) -> Dict[str, jax.Array]:
+    """What step t reads: inputs, mask, targets, loss weights and resets, each [B, ...]
+    (read in place: nothing of size [B, T] is made)."""
     at = lambda a: jax.lax.dynamic_index_in_dim(a, t, axis=1, keepdims=False)  # noqa: E731
     mask_t = at(batch["mask"]).astype(jnp.float32)
     resets = at(batch["resets"]) if "resets" in batch else jnp.zeros_like(mask_t)
-    return {"inputs": at(batch["inputs"]), "mask": mask_t, "targets": at(targets),
-            "weights": at(weights), "resets": resets}
+    return {"inputs": at(batch["inputs"]), "mask": mask_t,
+            "targets": losses.step_targets_at(batch, model.spec, t),
+            "weights": losses.step_weights_at(batch, model.spec, model.arch.pooling, t),
+            "resets": resets}
 
 
-def _per_step(batch: Dict[str, jax.Array], model):
-    """(weights [B, T], targets [B, T, ...]) of a chunk, as the model's loss defines them."""
-    return (losses.step_weights(batch, model.spec, model.arch.pooling),
-            losses.step_targets(batch, model.spec))
+def total_weight(batch: Dict[str, jax.Array], model) -> jax.Array:
+    """Σ of the loss weights of all steps (the default loss normaliser)."""
+    return jnp.sum(losses.step_weights(batch, model.spec, model.arch.pooling))
 
 
 def _reset_rows(tree: Any, keep: jax.Array) -> Any:
@@ -130,15 +127,14 @@ class StreamingEngine(Engine):
         thetas, rest = split_recurrent(model, params)
         batch_size, num_steps = batch["mask"].shape
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
-        weights, targets = _per_step(batch, model)
         if normalizer is None:
-            normalizer = jnp.sum(weights)
+            normalizer = total_weight(batch, model)
         fresh = init_stream_state(model, params, batch_size)
 
         def body(state, t):
             carry, traces, g_theta, g_rest, totals = state
             carry, traces, dg_theta, dg_rest, stats = _step(
-                model, thetas, rest, rng, carry, traces, _slice_step(batch, weights, targets, t),
+                model, thetas, rest, rng, carry, traces, _slice_step(batch, model, t),
                 normalizer, is_training)
             return (carry, traces, tree_add(g_theta, dg_theta), tree_add(g_rest, dg_rest),
                     tree_add(totals, stats)), None
@@ -188,14 +184,13 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
         model, params, batch_size)
     unit_normalizer = jnp.ones((), dtype)
     reduce = cross_device_sum or (lambda tree: tree)
-    weights, targets = _per_step(batch, model)
 
     def body(loop, t):
         params, opt_state, state, totals, updates = loop
         thetas, rest = split_recurrent(model, params)
         carry, traces, dg_theta, dg_rest, stats = _step(
             model, thetas, rest, rng, state["carry"], state["traces"],
-            _slice_step(batch, weights, targets, t), unit_normalizer, is_training)
+            _slice_step(batch, model, t), unit_normalizer, is_training)
         g_theta = tree_add(state["grad_theta"], dg_theta)
         g_rest = tree_add(state["grad_rest"], dg_rest)
         window = state["window"] + reduce(stats["weight"])

@@ -65,6 +65,36 @@ def step_weights(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str) -> j
     return base * example_weights(batch)[:, None]
 
 
+def step_weights_at(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
+                    t: jax.Array) -> jax.Array:
+    """w_{b,t} [B] of step t: `step_weights(...)[:, t]` without materialising [B, T]
+    (the streaming engine reads one step at a time, with memory independent of T)."""
+    mask = batch["mask"]
+    mask_t = _at(mask, t).astype(jnp.float32)
+    if pooling == "last":
+        # The last valid step: valid now, and the next step (if any) is not.
+        num_steps = mask.shape[1]
+        following = jnp.where(t + 1 < num_steps, _at(mask, jnp.minimum(t + 1, num_steps - 1)),
+                              0.0).astype(jnp.float32)
+        base = mask_t * (1.0 - following)
+    elif spec.target_kind == "per_step":
+        base = _at(batch["loss_mask"], t).astype(jnp.float32) * mask_t
+    else:
+        base = mask_t
+    return base * example_weights(batch)
+
+
+def step_targets_at(batch: Dict[str, jax.Array], spec: TaskSpec, t: jax.Array) -> jax.Array:
+    """The targets of step t, [B, ...]: `step_targets(...)[:, t]` without materialising them."""
+    if spec.target_kind == "per_step":
+        return _at(batch["targets"], t)
+    return batch["targets"]
+
+
+def _at(a: jax.Array, t: jax.Array) -> jax.Array:
+    return jax.lax.dynamic_index_in_dim(a, t, axis=1, keepdims=False)
+
+
 def step_targets(batch: Dict[str, jax.Array], spec: TaskSpec) -> jax.Array:
     """Targets per step [B, T, ...]: a sequence label is repeated at every step."""
     targets = batch["targets"]

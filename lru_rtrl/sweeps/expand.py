@@ -83,7 +83,7 @@ def lookup(config, key: str) -> Any:
             node = node[part]
         except (KeyError, AttributeError, TypeError):
             raise SweepConfigError(f"{key!r} is not a config key (no {part!r}); see "
-                                   "lru_rtrl/config.py for the schema.") from None
+                                   "lru_rtrl/config/schema.py for the schema.") from None
     return node
 
 
@@ -99,7 +99,7 @@ def apply_overrides(config, overrides: Pairs, where: str):
             node[leaf] = value
         except SweepConfigError:
             raise SweepConfigError(f"{where}: {key!r} is not a config key; see "
-                                   "lru_rtrl/config.py for the schema.") from None
+                                   "lru_rtrl/config/schema.py for the schema.") from None
         except (TypeError, ValueError) as error:
             raise SweepConfigError(f"{where}: cannot set {key}={value!r}: {error}") from None
     return config

@@ -2,7 +2,9 @@
 
 Rules trust the structure: SnAp-1 and the element-wise traces rely on every recurrent
 parameter entry reaching one hidden unit in one step, `online_spat` on the hidden-to-hidden
-parameters acting through h_{t-1} only, the diagonal rules on `jacobian_diagonal`. A wrong
+parameters being exactly those that act through h_{t-1} only (checked both ways: every
+declared one vanishes at h_{t-1} = 0, and every other one does not), the diagonal rules on
+`jacobian_diagonal`. A wrong
 declaration would give silently wrong gradients, so plugin authors should run
 
     from lru_rtrl.testing.structure import check_core_structure
@@ -47,6 +49,7 @@ def check_core_structure(cell: Cell, *, seed: int = 0, tol: float = 1e-10) -> No
                                  f"{sorted(missing)} that init_params does not create.")
         h_prev = _random_state(cell, keys[1])
         x = jax.random.normal(keys[2], (cell.d_in,), jnp.float64)
+        x_other = jax.random.normal(keys[3], (cell.d_in,), jnp.float64)
         holomorphic = structure.complex_state
 
         jac_h = jax.jacfwd(lambda h: cell.step(theta, h, x), holomorphic=holomorphic)(h_prev)
@@ -77,10 +80,21 @@ def check_core_structure(cell: Cell, *, seed: int = 0, tol: float = 1e-10) -> No
                     raise StructureError(
                         f"{type(cell).__name__}: parameter {name!r} declares hidden axis {axis}, "
                         "but some of its entries move other hidden units in one step.")
-            if name in structure.hidden_to_hidden:
-                at_zero = jax.jacfwd(lambda q, name=name: cell.step(
-                    dict(theta, **{name: q}), jnp.zeros_like(h_prev), x))(p)
-                if np.max(np.abs(np.asarray(at_zero))) > tol:
-                    raise StructureError(
-                        f"{type(cell).__name__}: parameter {name!r} is declared hidden-to-hidden "
-                        "but moves h_t even when h_{t-1} = 0.")
+            # Hidden-to-hidden means: the parameter moves h_t only through h_{t-1}, so its
+            # Jacobian vanishes at h_{t-1} = 0 (for every input). Both directions are checked:
+            # a declared one must vanish there, and an undeclared one must not (otherwise
+            # online_spat would silently train a parameter of the recurrence).
+            at_zero = max(float(np.max(np.abs(np.asarray(jax.jacfwd(
+                lambda q, name=name, xx=xx: cell.step(dict(theta, **{name: q}),
+                                                      jnp.zeros_like(h_prev), xx))(p)))))
+                for xx in (x, x_other))
+            if name in structure.hidden_to_hidden and at_zero > tol:
+                raise StructureError(
+                    f"{type(cell).__name__}: parameter {name!r} is declared hidden-to-hidden "
+                    "but moves h_t even when h_{t-1} = 0.")
+            if name not in structure.hidden_to_hidden and at_zero <= tol:
+                raise StructureError(
+                    f"{type(cell).__name__}: parameter {name!r} moves h_t only through "
+                    "h_{t-1} (its Jacobian vanishes at h_{t-1} = 0) but is not declared in "
+                    "hidden_to_hidden; online_spat would train it. Add it to the structure's "
+                    "hidden_to_hidden.")

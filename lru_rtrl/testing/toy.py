@@ -44,11 +44,12 @@ def toy_batch(spec: TaskSpec, batch_size: int = 2, seq_len: Optional[int] = None
 def toy_model(core: str, rule: str, *, engine: str = "parallel", n_layers: int = 2,
               d_model: int = 4, d_hidden: int = 3, pooling: str = "none", block: str = "full_glu",
               norm: str = "pre", dropout: float = 0.0, spec: TaskSpec = PER_STEP_SPEC,
-              dtype=jnp.float64, seed: int = 0, **core_options):
+              dtype=jnp.float64, seed: int = 0, scan: str = "auto", **core_options):
     """(model, params) of a tiny network with parameters cast to `dtype`."""
     config = model_config()
     config.core, config.n_layers, config.d_model, config.d_hidden = core, n_layers, d_model, d_hidden
     config.pooling, config.block, config.norm, config.dropout = pooling, block, norm, dropout
+    config.scan = scan
     for key, value in core_options.items():
         config[core][key] = value
     model = build_model(config, spec, rule, engine)

@@ -123,7 +123,7 @@ class CoreTest(parameterized.TestCase):
 
 
 class ParameterCountTest(parameterized.TestCase):
-    """The paper's parameter counts, with the block exactly as PAPER.md describes it."""
+    """The paper's parameter counts, with the block exactly as docs/paper.md describes it."""
 
     @parameterized.named_parameters(
         ("copy", 8, (7, 2), 128, 64, "per_step", 268_430),
@@ -160,6 +160,9 @@ class DeclaredStructureTest(parameterized.TestCase):
         with pytest.raises(StructureError, match="'gamma_log' is declared hidden-to-hidden"):
             check_core_structure(with_structure(
                 hidden_to_hidden=("nu_log", "theta_log", "gamma_log")))
+        # A declaration that forgets a hidden-to-hidden parameter is caught too.
+        with pytest.raises(StructureError, match="'theta_log' moves h_t only through h_"):
+            check_core_structure(with_structure(hidden_to_hidden=("nu_log",)))
         dense = dataclasses.replace(LinearRNNCell.structure, diagonal=True)
         lying_dense = type("LyingDense", (LinearRNNCell,), {"structure": dense})(
             d_in=H, d_hidden=N, d_out=H)

@@ -1,4 +1,4 @@
-"""The copy task: layout of inputs, targets and masks (PAPER.md), sizes and determinism."""
+"""The copy task: layout of inputs, targets and masks (docs/paper.md), sizes and determinism."""
 
 import numpy as np
 import pytest

@@ -29,7 +29,11 @@ def _assert_close(test, got, want, rtol):
     test.assertLess(errors[worst], rtol, f"worst parameter {worst}: {errors[worst]:.2e}")
 
 
-class StreamingGradientTest(parameterized.TestCase):
+class StreamingMatrixFloat64Test(parameterized.TestCase):
+    """Every (core, rule) on the streaming engine against the parallel engine and the oracle
+    in float64 (slow: dozens of compilations; the float32 checks stay in the fast tier)."""
+
+    pytestmark = [pytest.mark.slow]
 
     @parameterized.product(core=CORES, rule=ONLINE_RULES)
     def test_streaming_equals_parallel_and_oracle_float64(self, core, rule):
@@ -58,6 +62,9 @@ class StreamingGradientTest(parameterized.TestCase):
             _, _, grads_s = _stream(streaming, params, batch, rng, is_training=True)
             _, _, grads_p = ENGINES.get("parallel").gradient(parallel, params, rng, batch)
             _assert_close(self, grads_s, grads_p, 1e-10)
+
+
+class StreamingGradientTest(parameterized.TestCase):
 
     @parameterized.product(core=CORES, rule=("online_full", "online_snap"))
     def test_streaming_float32_matches_float64_parallel(self, core, rule):

@@ -122,9 +122,20 @@ def test_reservoir_rule_trains_only_above_the_stack(clean_reservoir):
 REMAT_FILE = os.path.join(EXAMPLE_DIR, "lru_rtrl_remat.py")
 
 
+@pytest.fixture
+def clean_remat():
+    """The example engine plugin is neither imported nor registered outside its tests."""
+    def clean():
+        ENGINES.unregister("parallel_remat")
+        sys.modules.pop("lru_rtrl_remat", None)
+    clean()
+    yield
+    clean()
+
+
 @pytest.mark.parametrize("core,rule", [("lru", "online_full"), ("lru", "bptt"),
                                        ("gru", "online_snap")])
-def test_remat_engine_gives_the_parallel_engines_gradient(core, rule):
+def test_remat_engine_gives_the_parallel_engines_gradient(core, rule, clean_remat):
     # The example engine plugin recomputes each block in the backward pass; with dropout (the
     # recomputation must draw the very same masks) its gradient is the parallel engine's.
     import jax

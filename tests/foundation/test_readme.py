@@ -1,11 +1,12 @@
-"""The README's promises that code can check: the quick start is two commands, CI runs exactly
-the README's test command, and the task table is the one the code prints."""
+"""The README's and the docs' promises that code can check: the quick start is two commands,
+CI runs exactly the README's test command, the README stays a front door, links resolve,
+nothing points outside the repository, and the benchmark tables are the bench's JSON."""
 
+import os
 import re
 
-from lru_rtrl.data import list_tasks
-from repo_helpers import repo_path
-
+from lru_rtrl.bench import report
+from repo_helpers import REPO, repo_path
 
 
 def _read(*parts):
@@ -32,10 +33,48 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert ci[marker + 1] == quick_start_commands()[1]
 
 
-def test_readme_task_table_is_current():
-    readme = _read("README.md")
-    start = readme.index("<!-- tasks-table:start -->\n") + len("<!-- tasks-table:start -->\n")
-    end = readme.index("<!-- tasks-table:end -->")
-    assert readme[start:end].strip() == list_tasks.markdown_table(), (
-        "README.md's task table is out of date: paste `python -m lru_rtrl.data.list_tasks "
-        "--markdown` between the tasks-table markers.")
+def test_readme_is_a_front_door():
+    # What it is, the quick start, what is inside, how to run / sweep / bench / extend, links;
+    # the details live in docs/.
+    lines = _read("README.md").splitlines()
+    assert len(lines) <= 160, f"README.md has {len(lines)} lines; move details to docs/."
+
+
+def _markdown_files():
+    names = ["README.md"] + [os.path.join("docs", n) for n in sorted(os.listdir(repo_path("docs")))
+                             if n.endswith(".md")]
+    return names
+
+
+def test_every_relative_link_in_the_docs_resolves():
+    for name in _markdown_files():
+        folder = os.path.dirname(repo_path(name))
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", _read(name)):
+            if "://" in target:
+                continue
+            assert os.path.exists(os.path.join(folder, target)), f"{name} links to {target}"
+
+
+def test_nothing_points_at_files_outside_the_repository():
+    # The team's working notes are not part of the repository; docs/ holds what users need.
+    outside = re.compile(r"\.\./shared|\bPAPER\.md|\bDESIGN\.md")
+    for root, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("runs", "build")
+                   and not d.endswith(".egg-info") and d != "__pycache__"]
+        for name in files:
+            if name.endswith((".py", ".md", ".cfg", ".toml", ".txt")) or name in ("BUILD", "run"):
+                path = os.path.join(root, name)
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    for number, line in enumerate(handle, 1):
+                        assert not outside.search(line), f"{path}:{number}: {line.strip()}"
+
+
+def test_benchmark_tables_in_the_docs_are_the_bench_json():
+    blocks = report.blocks_in(repo_path("docs", "benchmarks.md"))
+    assert blocks, "docs/benchmarks.md has no bench:<name> blocks"
+    for name, text in blocks.items():
+        path = repo_path("docs", "bench", f"{name}.json")
+        assert text.strip() == report.docs_block(path).strip(), (
+            f"docs/benchmarks.md's block {name} is out of date: run python -m "
+            f"lru_rtrl.bench.report --json={os.path.relpath(path, REPO)} "
+            "--docs=docs/benchmarks.md")

@@ -1,4 +1,9 @@
-"""The generic registry: registration, look-up, listing, duplicates and unknown names."""
+"""The generic registry: registration, look-up, listing, duplicates and unknown names; a
+registry that only stores (importing it loads nothing, answers do not depend on import order)."""
+
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -57,3 +62,37 @@ def test_builtins_are_registered():
     assert ENGINES.names() == ["parallel", "streaming"]
     assert {"copy", "smnist", "psmnist", "scifar", "scifar_gray", "imdb", "listops", "aan",
             "pathfinder", "pathx", "digits", "fashion_mnist"} <= set(TASKS.names())
+
+
+def _in_fresh_process(code):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_registry_loads_nothing_and_a_miss_loads_nothing():
+    result = _in_fresh_process(
+        "import json, sys\n"
+        "import lru_rtrl.registry as r\n"
+        "before = sorted(m for m in sys.modules if m.startswith('lru_rtrl'))\n"
+        "try:\n    r.ENGINES.get('parallel')\nexcept KeyError:\n    missed = True\n"
+        "after = sorted(m for m in sys.modules if m.startswith('lru_rtrl'))\n"
+        "print(json.dumps([before, missed, after, r.CORES.names(), len(r.RULES)]))")
+    before, missed, after, cores, rules = result
+    assert before == after == ["lru_rtrl", "lru_rtrl.registry"]
+    assert missed and cores == [] and rules == 0
+
+
+@pytest.mark.parametrize("first", ["lru_rtrl.engines", "lru_rtrl.rules", "lru_rtrl.cores",
+                                   "lru_rtrl.model", "lru_rtrl.training.steps",
+                                   "lru_rtrl.config", "lru_rtrl.plugins"])
+def test_the_same_entries_whatever_is_imported_first(first):
+    # Whichever module a user imports first, once the model builder is imported the
+    # registries hold the same built-ins (and no import cycle breaks on the way).
+    names = _in_fresh_process(
+        f"import json, importlib\nimportlib.import_module({first!r})\n"
+        "import lru_rtrl.model.build\nfrom lru_rtrl import registry as r\n"
+        "print(json.dumps([r.CORES.names(), r.RULES.names(), r.ENGINES.names()]))")
+    assert names == [["gru", "linear_rnn", "lru"],
+                     ["bptt", "online_full", "online_snap", "online_spat", "online_truncated"],
+                     ["parallel", "streaming"]]

@@ -21,6 +21,9 @@ from lru_rtrl.training import loop
 from lru_rtrl.training.writers import read_jsonl
 from repo_helpers import REPO, repo_path, task_config
 
+# The real launcher end to end (compiles a model per run).
+pytestmark = pytest.mark.slow
+
 MAIN = repo_path("launch", "main.py")
 COPY = repo_path("configs", "copy.py")
 

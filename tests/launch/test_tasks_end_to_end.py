@@ -13,6 +13,9 @@ from lru_rtrl.registry import TASKS
 from lru_rtrl.training.writers import read_jsonl
 from repo_helpers import task_config
 
+# Every task through the real launcher.
+pytestmark = pytest.mark.slow
+
 TASKS_WITH_FILES = ("smnist", "psmnist", "scifar", "scifar_gray", "imdb", "listops", "aan",
                     "pathfinder", "pathx", "digits", "copy")
 

@@ -7,6 +7,7 @@ parameter, recurrent and non-recurrent, to 1e-10 relative in float64 and 1e-5 in
 
 import jax
 import jax.numpy as jnp
+import pytest
 from absl.testing import absltest, parameterized
 
 from lru_rtrl.registry import ENGINES
@@ -29,28 +30,25 @@ def assert_close_per_parameter(test, got, want, rtol):
     test.assertLess(errors[worst], rtol, f"worst parameter {worst}: {errors[worst]:.2e}")
 
 
-class OracleMatrixTest(parameterized.TestCase):
+class OracleMatrixFloat64Test(parameterized.TestCase):
+    """The whole float64 matrix (slow: dozens of compilations); the float32 checks below and
+    tests/rules/test_rule_properties.py keep an exactness check in the fast tier."""
 
-    @parameterized.product(core=CORES, rule=("bptt",) + ONLINE_RULES)
-    def test_parallel_engine_matches_oracle_float64(self, core, rule):
+    pytestmark = [pytest.mark.slow]
+
+    # Both scan implementations: "auto" picks the sequential one on CPU and the associative
+    # one on accelerators, so the float64 matrix runs both (LRU: the forward scan and the
+    # reverse one; dense cores: SnAp-1's reverse recursion).
+    @parameterized.product(core=CORES, rule=("bptt",) + ONLINE_RULES,
+                           scan=("sequential", "associative"))
+    def test_parallel_engine_matches_oracle_float64(self, core, rule, scan):
         with jax.enable_x64(True):
             options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
-            model, params = toy_model(core, rule, n_layers=2, **options)
+            model, params = toy_model(core, rule, n_layers=2, scan=scan, **options)
             batch = toy_batch(PER_STEP_SPEC)
             _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
                                                            is_training=False)
             assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
-
-    @parameterized.product(core=CORES, rule=("bptt", "online_full", "online_snap"))
-    def test_parallel_engine_matches_oracle_float32(self, core, rule):
-        model, params32 = toy_model(core, rule, n_layers=2, dtype=jnp.float32)
-        batch32 = toy_batch(PER_STEP_SPEC, dtype="float32")
-        _, _, grads = ENGINES.get("parallel").gradient(model, params32, None, batch32,
-                                                       is_training=False)
-        with jax.enable_x64(True):
-            params64 = jax.tree_util.tree_map(lambda p: p.astype(jnp.float64), params32)
-            want = reference(model, params64, toy_batch(PER_STEP_SPEC))
-        assert_close_per_parameter(self, grads, want, 1e-5)
 
     @parameterized.product(rule=("bptt",) + ONLINE_RULES, pooling=("pool_st", "last"),
                            block=("half_glu2", "none"))
@@ -63,6 +61,20 @@ class OracleMatrixTest(parameterized.TestCase):
             _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
                                                            is_training=False)
             assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
+
+
+class OracleMatrixTest(parameterized.TestCase):
+
+    @parameterized.product(core=CORES, rule=("bptt", "online_full", "online_snap"))
+    def test_parallel_engine_matches_oracle_float32(self, core, rule):
+        model, params32 = toy_model(core, rule, n_layers=2, dtype=jnp.float32)
+        batch32 = toy_batch(PER_STEP_SPEC, dtype="float32")
+        _, _, grads = ENGINES.get("parallel").gradient(model, params32, None, batch32,
+                                                       is_training=False)
+        with jax.enable_x64(True):
+            params64 = jax.tree_util.tree_map(lambda p: p.astype(jnp.float64), params32)
+            want = reference(model, params64, toy_batch(PER_STEP_SPEC))
+        assert_close_per_parameter(self, grads, want, 1e-5)
 
     @parameterized.parameters("online_full", "online_snap")
     def test_dropout_masks_are_shared_in_time_and_between_modes(self, rule):

@@ -32,10 +32,12 @@ class RulePropertiesTest(parameterized.TestCase):
 
     @parameterized.parameters("lru", "linear_rnn", "gru")
     def test_online_full_is_bptt_on_one_layer(self, core):
+        # The reference is independent of the engines and of `cell.sequence`: jax.grad of the
+        # loss of the single-step network unrolled in a plain Python loop.
         model, params = toy_model(core, "online_full", n_layers=1)
         batch = toy_batch(PER_STEP_SPEC)
         online = _grads(model, params, batch)
-        exact = _grads(model, params, batch, rule=RULES.get("bptt"))
+        exact = oracle.bptt_reference(model, params, None, batch)
         for name in model.cells[0].structure.recurrent:
             np.testing.assert_allclose(_core_grads(model, online, 0)[name],
                                        _core_grads(model, exact, 0)[name], rtol=1e-10, atol=1e-14)
@@ -51,18 +53,28 @@ class RulePropertiesTest(parameterized.TestCase):
         top = oracle.relative_error(_core_grads(model, online, 1), _core_grads(model, exact, 1))
         self.assertLess(top, 1e-10)  # the top layer's error is exact
 
-    @parameterized.parameters("lru", "linear_rnn", "gru")
-    def test_online_spat_leaves_hidden_to_hidden_without_gradient(self, core):
+    # Written out by hand, not read from the cores' declarations: the parameters that act on
+    # h_{t-1} only (λ's ν and θ, A, the U matrices).
+    @parameterized.parameters(("lru", {"nu_log", "theta_log"}), ("linear_rnn", {"A"}),
+                              ("gru", {"U_r", "U_z", "U_n"}))
+    def test_online_spat_leaves_hidden_to_hidden_without_gradient(self, core, expected):
         model, params = toy_model(core, "online_spat", n_layers=2)
         grads = _grads(model, params, toy_batch(PER_STEP_SPEC))
         structure = model.cells[0].structure
         self.assertEqual(set(RULES.get("online_spat").untrained_recurrent_params(structure)),
-                         set(structure.hidden_to_hidden))
+                         expected)
+        truncated = _grads(toy_model(core, "online_truncated", n_layers=2)[0], params,
+                           toy_batch(PER_STEP_SPEC))
         for layer in range(2):
             core_grads = _core_grads(model, grads, layer)
             for name in structure.recurrent:
-                zero = not np.any(np.asarray(core_grads[name]))
-                self.assertEqual(zero, name in structure.hidden_to_hidden, name)
+                if name in expected:
+                    self.assertFalse(np.any(np.asarray(core_grads[name])), name)
+                else:  # everything else gets online_truncated's 1-step gradient
+                    self.assertTrue(np.any(np.asarray(core_grads[name])), name)
+                    np.testing.assert_allclose(
+                        core_grads[name], _core_grads(model, truncated, layer)[name],
+                        rtol=1e-12, atol=1e-15, err_msg=name)
 
     def test_online_snap_equals_online_full_on_the_lru(self):
         batch = toy_batch(PER_STEP_SPEC)
@@ -94,7 +106,7 @@ class RulePropertiesTest(parameterized.TestCase):
 
 
 class HandWorkedExampleTest(absltest.TestCase):
-    """PAPER.md: one LRU unit, three steps, loss ½ Σ_t (y_t - 1)²."""
+    """docs/paper.md: one LRU unit, three steps, loss ½ Σ_t (y_t - 1)²."""
 
     def setUp(self):
         super().setUp()

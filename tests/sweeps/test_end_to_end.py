@@ -15,6 +15,9 @@ import pytest
 from lru_rtrl.sweeps import expand, runner
 from repo_helpers import REPO, repo_path
 
+# Sweep runs in subprocesses.
+pytestmark = pytest.mark.slow
+
 
 
 def _env():
