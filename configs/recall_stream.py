@@ -65,7 +65,7 @@ def get_sweep(name):
     if name == "delays":
         online, tbptt = _rules({"data.delay": list(DELAYS)})
         return Sweep(
-            name="delays", grids=(grid(None, online), grid(None, tbptt)), seeds=(0, 1),
+            name="delays", grids=(grid(None, online), grid(None, tbptt)), seeds=(0,),
             rows=("data.delay", "rule", "tbptt.window"), metrics=("accuracy", "loss"),
             launcher=STREAM_LAUNCHER,
             description="Delayed recall on an endless stream, learned online (prequential "

@@ -21,14 +21,14 @@ class StreamInputError(ValueError):
 
 def _check(name: str, value, shape: Tuple[int, ...], kind: str, what: str):
     array = np.asarray(value) if not hasattr(value, "dtype") else value
-    kinds = {"float": "floating", "int": "integer", "number": "numeric"}
+    kinds = {"float": "a floating", "int": "an integer", "number": "a numeric"}
     ok_kind = {"float": np.issubdtype(array.dtype, np.floating),
                "int": np.issubdtype(array.dtype, np.integer),
                "number": np.issubdtype(array.dtype, np.number)
                or np.issubdtype(array.dtype, np.bool_)}[kind]
     if tuple(array.shape) != tuple(shape) or not ok_kind:
         raise StreamInputError(
-            f"{name} must have shape {tuple(shape)} and a {kinds[kind]} dtype ({what}); got "
+            f"{name} must have shape {tuple(shape)} and {kinds[kind]} dtype ({what}); got "
             f"shape {tuple(array.shape)} and dtype {array.dtype}.")
     return array
 

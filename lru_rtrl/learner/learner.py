@@ -86,7 +86,8 @@ class OnlineLearner:
         from lru_rtrl.training import optim  # the optimizer groups; not needed otherwise
         spec = spec or TASKS.get(config.data.task)(config.data).spec
         rule = RULES.get(config.rule).configure(config)
-        engine = "parallel" if rule.window is not None else "streaming"
+        # The streaming engine's checks for the online rules; the learner's own for the rest.
+        engine = "streaming" if rule.online else "parallel"
         model = build_model(config.model, spec, rule, engine, config=config)
         update_every = max(1, int(config.streaming.update_every))
         if optimizer is None:
