@@ -14,7 +14,8 @@ Each step reads its slice of the batch in place (no time-major copy of the seque
 engine's working memory does not depend on T; only the batch it is given does. For streams
 too long to hold at once, `online_updates` takes and returns a `StreamState` (network state,
 traces, pending gradient, position), so a stream can be fed chunk by chunk with memory
-bounded by the chunk.
+bounded by the chunk. Each of its steps is `learn_step`, which `lru_rtrl.learner`'s
+OnlineLearner calls too, one stream step per call.
 
 Sequence boundaries inside a stream are marked by `batch["resets"]` [B, T] (1 where a new
 sequence starts): state, pooling carry and traces of that row are zeroed before the step.

@@ -74,6 +74,7 @@ class OnlineLearner:
         self._step = jax.jit(self._step_impl)
         self._steps = jax.jit(self._steps_impl)
         self._predict = jax.jit(self._predict_impl)
+        self._predict_steps = jax.jit(self._predict_steps_impl)
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, spec: Optional[TaskSpec] = None,
@@ -178,7 +179,9 @@ class OnlineLearner:
         """T steps in one jitted scan, the same as T calls of `step`: xs [B, T, F],
         targets [B, T, ...], weights [B, T], resets [B, T]. Returns (logits [B, T, *out],
         state, info with a leading time axis [T])."""
-        time = (int(np.shape(weights)[1]),) if np.ndim(weights) == 2 else (-1,)
+        # T from the weights [B, T] (the simplest array), else from xs.
+        time = (int(np.shape(weights)[1]) if np.ndim(weights) == 2
+                else int(np.shape(xs)[1]) if np.ndim(xs) >= 2 else -1,)
         chunk = inputs_lib.step_inputs(self.model.spec, self.batch_size(state),
                                        self._dtype(state), xs, targets, weights, resets,
                                        time=time)
@@ -200,6 +203,24 @@ class OnlineLearner:
         slice_t = inputs_lib.step_inputs(self.model.spec, batch, self._dtype(state), x_t,
                                          target, np.zeros((batch,), np.float32), reset_t)
         return self._predict(state, slice_t)
+
+    def _predict_steps_impl(self, state, chunk):
+        def body(s, slice_t):
+            logits, s = self._predict_impl(s, slice_t)
+            return s, logits
+        time_major = jax.tree_util.tree_map(lambda a: jnp.swapaxes(a, 0, 1), chunk)
+        state, logits = jax.lax.scan(body, state, time_major)
+        return jnp.swapaxes(logits, 0, 1), state
+
+    def predict_steps(self, state: LearnerState, xs, resets=None):
+        """`predict` over a chunk xs [B, T, ...] in one jitted scan: (logits [B, T, ...],
+        state)."""
+        batch, steps = self.batch_size(state), int(np.shape(xs)[1])
+        target = np.zeros((batch, steps) + tuple(self.model.spec.output_shape[:-1]), np.int32)
+        chunk = inputs_lib.step_inputs(self.model.spec, batch, self._dtype(state), xs, target,
+                                       np.zeros((batch, steps), np.float32), resets,
+                                       time=(steps,))
+        return self._predict_steps(state, chunk)
 
     def accuracy(self, logits: jax.Array, target: jax.Array) -> jax.Array:
         """Per-row accuracy [B] (averaged over independent outputs, if several)."""

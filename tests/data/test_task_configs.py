@@ -12,8 +12,9 @@ from lru_rtrl.registry import TASKS
 from repo_helpers import repo_path
 
 TASK_NAMES = ["aan", "copy", "digits", "fashion_mnist", "imdb", "listops", "pathfinder",
-              "pathx", "psmnist", "scifar", "scifar_gray", "smnist"]
-CONFIG_TASKS = [name for name in TASK_NAMES if name != "copy"]  # configs/copy.py: training
+              "pathx", "psmnist", "recall_stream", "scifar", "scifar_gray", "smnist"]
+# configs/copy.py: training; configs/recall_stream.py: a stream (tests/launch/test_stream.py)
+CONFIG_TASKS = [name for name in TASK_NAMES if name not in ("copy", "recall_stream")]
 
 
 def load_config_module(task):
