@@ -4,8 +4,9 @@ For each rule and batch size, `OnlineLearner.step` (predict, then learn: one Pyt
 per stream step, results fetched) is timed against `OnlineLearner.predict` (the same network
 step, no gradient) on the model of configs/recall_stream.py; also `steps` against
 `predict_steps` over a chunk of 256 steps (one jitted scan: the compute without Python's
-per-call dispatch), per step. Latencies are medians over `repeats` runs of `calls` consecutive calls, after a
-compiling call. Printed by `python -m lru_rtrl.bench` after the engine table.
+per-call dispatch), per step. Latencies are medians over `repeats` runs of `calls`
+consecutive calls, after a compiling call. Printed by `python -m lru_rtrl.bench` after the
+engine table.
 """
 
 from __future__ import annotations

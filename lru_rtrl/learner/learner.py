@@ -86,13 +86,13 @@ class OnlineLearner:
         defaults to the spec of config.data's task."""
         from lru_rtrl.training import optim  # the optimizer groups; not needed otherwise
         spec = spec or TASKS.get(config.data.task)(config.data).spec
-        rule = RULES.get(config.rule).configure(config)
         # The streaming engine's checks for the online rules; the learner's own for the rest.
-        engine = "streaming" if rule.online else "parallel"
-        model = build_model(config.model, spec, rule, engine, config=config)
+        engine = "streaming" if RULES.get(config.rule).online else "parallel"
+        # build_model gives the rule its options (rule.configure(config), e.g. tbptt's K).
+        model = build_model(config.model, spec, config.rule, engine, config=config)
         update_every = max(1, int(config.streaming.update_every))
         if optimizer is None:
-            period = rule.window or update_every
+            period = model.rule.window or update_every
             total = max(2, int(config.train.num_steps) // period) \
                 if config.train.num_steps > 0 else 1_000_000
             params = model.init(jax.random.PRNGKey(0), dummy_batch(spec, 1, seq_len=2))

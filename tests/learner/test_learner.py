@@ -15,6 +15,7 @@ from absl.testing import absltest, parameterized
 
 from lru_rtrl.config import load_config
 from lru_rtrl.learner import OnlineLearner, StreamInputError, restore, save
+from lru_rtrl.model import losses
 from lru_rtrl.registry import ENGINES
 from lru_rtrl.rules.base import UnsupportedCombinationError
 from lru_rtrl.rules.tbptt import TBPTT
@@ -83,7 +84,41 @@ class EqualToEnginesTest(parameterized.TestCase):
             _assert_close(self, state["params"], want, 1e-12)
 
 
+def _windowed_sgd_reference(model, params, batch, window, lr):
+    """tbptt on a stream by hand: after each full window, one SGD step with the gradient of
+    that window's loss (÷ its weight) from the state at its start, held constant; the states
+    themselves come from the parameters in force while they were read."""
+    weights = batch["loss_mask"] * batch["mask"]
+    carry = model.initial_carry(batch["mask"].shape[0], jnp.float64)
+    for start in range(0, batch["mask"].shape[1] - window + 1, window):
+        def window_loss(p, carry=carry, start=start):
+            c, total = carry, 0.0
+            for t in range(start, start + window):
+                c, logits, _ = model.step(p, None, c, batch["inputs"][:, t], batch["mask"][:, t],
+                                          False)
+                total = total + jnp.sum(weights[:, t] * losses.cross_entropy(
+                    logits, batch["targets"][:, t], model.spec))
+            return total, c
+        grads, carry = jax.grad(window_loss, has_aux=True)(params)
+        weight = float(jnp.sum(weights[:, start:start + window]))
+        if weight == 0:  # a window without loss makes no update
+            continue
+        scale = lr / weight
+        params = jax.tree_util.tree_map(lambda p, g: p - scale * g, params, grads)
+    return params
+
+
 class SteppingTest(parameterized.TestCase):
+
+    def test_tbptt_updates_at_each_window_end_from_the_carried_state(self):
+        with jax.enable_x64(True):
+            model, params = toy_model("lru", TBPTT(2))
+            batch = toy_batch(PER_STEP_SPEC, seed=1)   # T = 5: two full windows, one partial
+            learner = OnlineLearner(model, optax.sgd(0.1))
+            _, state = _feed(learner, learner.init(jax.random.PRNGKey(0), 2, params), batch)
+            want = _windowed_sgd_reference(model, params, batch, 2, 0.1)
+            _assert_close(self, state["params"], want, 1e-12)
+
 
     @parameterized.parameters("online_full", "tbptt")
     def test_steps_equals_a_loop_of_step_compiled_once(self, rule):
