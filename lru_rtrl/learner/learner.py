@@ -33,11 +33,10 @@ import optax
 
 from lru_rtrl.config.choices import Pooling
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.engines.base import split_recurrent
 from lru_rtrl.engines.streaming import init_stream_state, learn_step, reset_rows
 from lru_rtrl.learner import inputs as inputs_lib
 from lru_rtrl.learner.window import init_window_state, window_step
-from lru_rtrl.model import build_model, dummy_batch, losses
+from lru_rtrl.model import build_model, dummy_batch
 from lru_rtrl.registry import RULES, TASKS
 from lru_rtrl.rules.base import UnsupportedCombinationError
 
@@ -221,15 +220,6 @@ class OnlineLearner:
                                        np.zeros((batch, steps), np.float32), resets,
                                        time=(steps,))
         return self._predict_steps(state, chunk)
-
-    def accuracy(self, logits: jax.Array, target: jax.Array) -> jax.Array:
-        """Per-row accuracy [B] (averaged over independent outputs, if several)."""
-        acc = losses.correct(logits, jnp.asarray(target))
-        return acc.reshape(acc.shape[:1] + (-1,)).mean(axis=1)
-
-    def thetas(self, state: LearnerState):
-        """The recurrent parameters per layer (for inspection)."""
-        return split_recurrent(self.model, state["params"])[0]
 
     @functools.cached_property
     def describe(self) -> str:
