@@ -16,6 +16,12 @@ Flags:
                       JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID work too);
                       each host reads its own shard of every batch.
 
+The console shows a few set-up lines, one progress line per log point and one line per
+evaluation; every metric goes to TensorBoard and metrics.jsonl. A mistake (a bad config file,
+variant, key or value, a missing dataset, an unusable workdir, a broken plugin) stops the run
+with one line saying what to do and a non-zero exit code (`--verbosity=1` also prints the
+traceback); a run that fails before training leaves no workdir behind.
+
 The script reads top to bottom: config → plugins → devices → data → model → restore → loop
 → final checkpoint. `run(config, workdir)` is the whole of it, for tests and notebooks.
 """
@@ -23,9 +29,9 @@ The script reads top to bottom: config → plugins → devices → data → mode
 from __future__ import annotations
 
 import json
-import logging as std_logging
 import os
 import sys
+import traceback
 from typing import Any, Dict, Optional
 
 # Runnable from a checkout without installing the package.
@@ -72,12 +78,48 @@ def default_workdir(config) -> str:
     return os.path.join("runs", f"{config.data.task}-{config.rule}")
 
 
+class WorkdirError(RuntimeError):
+    """A --workdir that cannot hold a run."""
+
+
+def check_workdir(workdir: str) -> bool:
+    """Raises WorkdirError unless `workdir` is, or can be made, a writable directory.
+
+    Returns whether it exists already (a run to resume). Nothing is created here: the launcher
+    creates the workdir only once the model is built, so a run that fails before training
+    leaves nothing behind.
+    """
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise WorkdirError(f"--workdir={workdir} is a file, not a directory: give a directory "
+                           "(a new one starts a run, an existing one resumes it).")
+    existing = workdir
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise WorkdirError(f"--workdir={workdir} cannot be created: {existing} is a file.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise WorkdirError(
+            f"--workdir={workdir} cannot be written: {existing} is not writable (a read-only "
+            "file system, or no permission). Choose a --workdir you can write to.")
+    return os.path.isdir(workdir)
+
+
+def _group_counts(labels) -> str:
+    counts: Dict[str, int] = {}
+    for names in labels.values():
+        for label in names.values():
+            counts[label] = counts.get(label, 0) + 1
+    return ", ".join(f"{label} {count}" for label, count in sorted(counts.items()))
+
+
 def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     """Trains `config` in `workdir`; returns {"final": {split: metrics}, "best": ...}."""
     # ================================= config ==================================
     from lru_rtrl.config import validate  # light: bad keys and values fail before JAX starts
     validate.check_config(config)
 
+    from lru_rtrl.training import console
+    console.quiet_tensorflow_import()
     import jax  # Imported here so that jax.distributed can be initialised before it starts.
     import numpy as np
 
@@ -88,17 +130,13 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     from lru_rtrl.training.writers import MetricsLogger
 
     workdir = os.path.abspath(workdir or default_workdir(config))
+    resuming = check_workdir(workdir)
     topo = devices.topology()
 
     # ================================= plugins =================================
     # Before any look-up: a plugin may register the core, rule, engine or task named.
     plugins.load_plugins(config.plugins)
     validate.check_names(config)
-    os.makedirs(workdir, exist_ok=True)
-    logging.info("Workdir: %s", workdir)
-    if topo.is_chief:
-        with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as handle:
-            json.dump(config.to_dict(), handle, indent=2, sort_keys=True, default=str)
 
     # ================================= devices =================================
     logging.info("Devices: %s", topo.describe())
@@ -124,8 +162,9 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     optimizer, labels, schedules = optim.make_optimizer(
         train, model, params, plan.total_updates, plan.warmup_updates)
     state = steps.init_state(optimizer, params)
-    logging.info("Parameters: %d; optimizer groups:\n%s", count_params(params),
-                 optim.describe_labels(labels))
+    logging.info("Parameters: %s (optimizer groups: %s)", f"{count_params(params):,}",
+                 _group_counts(labels))
+    logging.debug("Optimizer groups:\n%s", optim.describe_labels(labels))
     fns = steps.make_steps(
         model, optimizer, micro_batches=micro,
         update_every=config.streaming.update_every,
@@ -135,7 +174,19 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     p_align = devices.pmap(fns.alignment_step, in_axes=(0, 0, None))
 
     # ================================= restore =================================
+    # Everything above can fail on a mistake; only now is the workdir made.
+    if topo.is_chief:
+        try:
+            os.makedirs(workdir, exist_ok=True)
+            with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as handle:
+                json.dump(config.to_dict(), handle, indent=2, sort_keys=True, default=str)
+        except OSError as error:
+            raise WorkdirError(
+                f"--workdir={workdir} cannot be written: {error.strerror} ({error.filename}). "
+                "Choose a --workdir you can write to.") from None
+    logging.info("Workdir: %s%s", workdir, " (resuming)" if resuming else "")
     checkpointer = checkpoints.Checkpointer(workdir, keep=train.keep_checkpoints)
+    logger = MetricsLogger(workdir, is_chief=topo.is_chief)
     progress = loop.Progress()
     host_state = jax.tree_util.tree_map(np.asarray, state)
     restored = checkpointer.restore(checkpoints.LATEST, host_state)
@@ -147,10 +198,19 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
             logging.warning("num_steps changed from %s to %d since the checkpoint: the learning "
                             "rate schedule is now computed for %d steps.", meta.get("num_steps"),
                             plan.num_steps, plan.num_steps)
+    elif checkpointer.set_aside:
+        logging.warning(
+            "No usable checkpoint in %s: all %d were unusable and have been moved to %s. "
+            "Training starts again from step 0.", checkpointer.root, len(checkpointer.set_aside),
+            ", ".join(checkpointer.set_aside))
+    # Rows that the interrupted run wrote after the restored step are written again.
+    dropped = logger.truncate_after(int(host_state.step))
+    if dropped:
+        logging.info("Dropped %d rows of metrics.jsonl written after step %d by the "
+                     "interrupted run (they are recomputed).", dropped, int(host_state.step))
     state = devices.replicate(host_state, topo.local_devices)
 
     # ================================== loop ===================================
-    logger = MetricsLogger(workdir, is_chief=topo.is_chief)
     trainer = loop.Trainer(
         config=config, task=task, model=model, topo=topo, plan=plan, p_train=p_train,
         p_eval=p_eval, p_align=p_align, rng=train_rng, checkpointer=checkpointer,
@@ -174,15 +234,45 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
         if topo.is_chief:
             with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as handle:
                 json.dump(summary, handle, indent=2)
-        logging.info("Done at step %d: %s", step, json.dumps(final))
+        best = trainer.progress.best_step
+        logging.info("Done at step %d | %s%s", step, " | ".join(
+            f"{split} loss {m['loss']:.4f} acc {m['accuracy']:.4f}" for split, m in final.items()),
+            f" | best validation at step {best}" if best >= 0 else "")
         return summary
     finally:
         logger.close()
         checkpointer.close()
 
 
+def _config_spec(argv) -> str:
+    """The --config value on the command line (the default file when absent)."""
+    for i, arg in enumerate(argv[1:], 1):
+        if arg.startswith("--config="):
+            return arg[len("--config="):]
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+    return DEFAULT_CONFIG
+
+
+def _config_file_problem(argv) -> Optional[str]:
+    """One line if the config file or its variant cannot be loaded (checked before absl
+    parses the flags, which would bury it under two tracebacks)."""
+    from lru_rtrl.config.files import ConfigFileError, load_config_file, split_spec
+    path, arg = split_spec(_config_spec(argv))
+    try:
+        load_config_file(path).get_config(arg)
+    except ConfigFileError as error:
+        return f"Error: {error}"
+    except ValueError as error:  # e.g. an unknown variant (UnknownVariantError)
+        return f"Error: {error}"
+    return None
+
+
 def parse_flags(argv):
-    """absl flag parsing, with unknown --config.* keys reported as one clear line."""
+    """absl flag parsing, with config-file and unknown-key problems reported as one line."""
+    problem = _config_file_problem(argv)
+    if problem:
+        sys.exit(problem)
     try:
         return flags.FLAGS(argv)
     except (AttributeError, KeyError) as error:
@@ -191,28 +281,33 @@ def parse_flags(argv):
         sys.exit(f"Bad flag: {error}")
 
 
-class _QuietLibraries(std_logging.Filter):
-    """Drops INFO chatter of orbax (a dozen lines per checkpoint); keeps its warnings."""
-
-    def filter(self, record: std_logging.LogRecord) -> bool:
-        return record.levelno >= std_logging.WARNING or "/orbax/" not in record.pathname
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    logging.set_verbosity(logging.INFO)
-    logging.get_absl_handler().addFilter(_QuietLibraries())
+    from lru_rtrl.config import validate
+    from lru_rtrl.training import console
+    console.setup()
+    try:  # Bad keys and values are told in a second, before JAX and TensorFlow start.
+        validate.check_config(_CONFIG.value)
+    except validate.ConfigError as error:
+        sys.exit(f"Error: {error}")
+    console.quiet_tensorflow_import()  # before CLU or tensorflow-datasets import it
+    from lru_rtrl.config.files import ConfigFileError
     from lru_rtrl.data.base import DataError
+    from lru_rtrl.plugins import PluginError
     from lru_rtrl.training import checkpoints, devices, loop
-    devices.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value,
-                                   auto=_DISTRIBUTED.value)
+    # Mistakes a user can make end the run with their message only: config errors
+    # (ConfigError, UnsupportedCombinationError, UnknownNameError are ValueErrors), missing or
+    # malformed data, a broken plugin, an unusable workdir or checkpoint, divergence.
+    expected = (ValueError, ConfigFileError, DataError, PluginError, WorkdirError,
+                loop.TrainingDiverged, checkpoints.CheckpointError)
     try:
+        devices.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value,
+                                       _PROCESS_ID.value, auto=_DISTRIBUTED.value)
         run(_CONFIG.value, _WORKDIR.value)
-    except (ValueError, DataError, loop.TrainingDiverged, checkpoints.CheckpointError) as error:
-        # Config errors (ConfigError, UnsupportedCombinationError, UnknownNameError are
-        # ValueErrors), missing data and divergence end the run with their message only.
-        logging.error("%s", error, exc_info=logging.vlog_is_on(1))
+    except expected as error:
+        if logging.vlog_is_on(1):
+            traceback.print_exc()
         sys.exit(f"Error: {error}")
 
 

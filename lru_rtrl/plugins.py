@@ -67,12 +67,14 @@ def _import_file(path: str) -> ModuleType:
     name = os.path.splitext(os.path.basename(path))[0]
     existing = sys.modules.get(name)
     if existing is not None:
-        if os.path.abspath(getattr(existing, "__file__", "") or "") == path:
+        if _same_source(getattr(existing, "__file__", "") or "", path):
+            # The same plugin reached by two routes (e.g. installed with pip, so its entry
+            # point loaded the installed copy, and listed by path in config.plugins).
             return existing
         raise PluginError(
             f"Plugin file {path!r} would be imported as module {name!r}, but a different module "
-            f"of that name is already loaded ({getattr(existing, '__file__', existing)!r}). "
-            "Rename the plugin file.")
+            f"of that name is already loaded ({getattr(existing, '__file__', existing)!r}) "
+            "with different contents. Rename one of the two, or load only one.")
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
@@ -82,6 +84,16 @@ def _import_file(path: str) -> ModuleType:
         del sys.modules[name]
         raise
     return module
+
+
+def _same_source(loaded: str, path: str) -> bool:
+    """Whether the module loaded from `loaded` is the file at `path` (same file or same bytes)."""
+    if not loaded or not os.path.isfile(loaded):
+        return False
+    if os.path.abspath(loaded) == path:
+        return True
+    with open(loaded, "rb") as first, open(path, "rb") as second:
+        return first.read() == second.read()
 
 
 def entry_point_plugins() -> List[importlib.metadata.EntryPoint]:

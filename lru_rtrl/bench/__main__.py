@@ -31,6 +31,7 @@ from typing import Dict, List
 from absl import app, flags
 
 from lru_rtrl.bench import report
+from lru_rtrl.progress import duration
 
 PRESETS = {
     # The sizes of the paper's benchmark: 4 layers, 256 / 128, batch 8; one process each.
@@ -119,11 +120,6 @@ def _measure(setting: Dict, isolate: bool) -> Dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 def main(argv):
     del argv
     if FLAGS.run_one:
@@ -139,7 +135,7 @@ def main(argv):
         records.append(record)
         elapsed = time.time() - start
         eta = elapsed / (i + 1) * (len(settings) - i - 1)
-        print(f"[{i + 1}/{len(settings)} {_duration(elapsed)}, ETA {_duration(eta)}] "
+        print(f"[{i + 1}/{len(settings)} {duration(elapsed)}, ETA {duration(eta)}] "
               f"{setting['engine']} {setting['rule']} T={setting['seq_len']}: step "
               f"{record['step_s']:.3f}s, XLA {report._fmt(record['xla_mib'])} MiB", flush=True)
     data = {"records": records}

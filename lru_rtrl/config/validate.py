@@ -74,6 +74,19 @@ def check_names(config: ml_collections.ConfigDict) -> None:
             f"config.engine to one of {', '.join(with_updates)} or update_every=0.")
 
 
+def _check_no_ignored_setting(config: ml_collections.ConfigDict, task_cls) -> None:
+    """A data option that cannot take effect (the task says which) must keep its default."""
+    defaults = task_cls.default_config()
+    for key, why in task_cls.unused_options(config.data).items():
+        value, default = config.data, defaults
+        for part in key.split("."):
+            value, default = value[part], default[part]
+        if value != default:
+            raise ConfigError(
+                f"config.data.{key}={value!r} has no effect: {why}. Remove the setting (its "
+                f"default is {default!r}) or change what makes it unused.")
+
+
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError naming the first bad keys or values (all unknown keys at once).
 
@@ -92,6 +105,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     problems = _unknown_keys(config, schema, "config", extra)
     if problems:
         raise ConfigError("\n".join(problems))
+    if config.data.task in TASKS:
+        _check_no_ignored_setting(config, TASKS.get(config.data.task))
     model, train, streaming = config.model, config.train, config.streaming
 
     def need(ok: bool, message: str) -> None:
@@ -119,9 +134,13 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     need(train.eval_batch_size == -1 or train.eval_batch_size >= 1,
          f"config.train.eval_batch_size must be >= 1 (or -1: train.batch_size), got "
          f"{train.eval_batch_size}.")
+    # -1 is the one "unset" value: 0 steps is a mistake, not a request for num_epochs.
+    need(train.num_steps == -1 or train.num_steps > 0,
+         f"config.train.num_steps must be > 0, or -1 to train for config.train.num_epochs "
+         f"epochs; got {train.num_steps}.")
     need(train.num_steps > 0 or train.num_epochs > 0,
-         f"config.train.num_epochs must be > 0 when config.train.num_steps <= 0, got "
-         f"num_epochs={train.num_epochs}, num_steps={train.num_steps}.")
+         f"config.train.num_epochs must be > 0 when config.train.num_steps is -1, got "
+         f"num_epochs={train.num_epochs}.")
     need(train.lr > 0, f"config.train.lr must be > 0, got {train.lr}.")
     need(train.rec_lr_factor >= 0,
          f"config.train.rec_lr_factor must be >= 0, got {train.rec_lr_factor}.")

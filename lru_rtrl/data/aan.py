@@ -50,6 +50,8 @@ def read_tsv(path: str, max_bytes: int = -1) -> Tuple[List[bytes], List[bytes], 
         labels.append(int(label))
         first.append(fields[3][:end])
         second.append(fields[4][:end])
+    if not labels:
+        raise lra_files.empty(path)
     return first, second, np.asarray(labels, np.int64)
 
 

@@ -68,6 +68,14 @@ class Task(abc.ABC):
     def default_config() -> ml_collections.ConfigDict:
         """The task's data options (`config.data`), with `task` set to its registered name."""
 
+    @staticmethod
+    def unused_options(data_config: ml_collections.ConfigDict) -> Dict[str, str]:
+        """{option: why} for the data options that cannot take effect with these settings
+        (e.g. `data_dir` when the data are generated). Config validation turns a change of
+        such an option from its default into an error, so no setting is silently ignored."""
+        del data_config
+        return {}
+
     @abc.abstractmethod
     def num_examples(self, split: str) -> int:
         """Number of real examples in `split`."""

@@ -100,6 +100,12 @@ class ImageTask(pipeline.ArrayTask):
     NUM_CLASSES: int = 10
     MAX_VALUE: float = 255.0
 
+    @staticmethod
+    def unused_options(data_config):
+        if "permute" in data_config and not data_config.permute:
+            return {"permutation_seed": "data.permute is False: no permutation is drawn"}
+        return {}
+
     def __init__(self, data_config=None):
         super().__init__(data_config)
         if self.config.normalize not in NORMALIZATIONS:

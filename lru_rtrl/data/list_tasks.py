@@ -9,7 +9,9 @@ Plugins' tasks appear too when their modules are named: `--plugins my_pkg.my_tas
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 from typing import List, Optional, Sequence
 
 from lru_rtrl import plugins
@@ -17,6 +19,8 @@ from lru_rtrl.registry import TASKS
 
 COLUMNS = (("task", "task"), ("T", "T"), ("input", "input"), ("classes", "classes"),
            ("data", "data"), ("get", "to get the data"), ("config", "config"))
+# Long free-text columns: on a narrow terminal they go under their task's row, wrapped.
+WRAPPED = ("data", "get")
 
 
 def rows() -> List[List[str]]:
@@ -39,12 +43,30 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
-def text_table() -> str:
+def text_table(width: Optional[int] = None) -> str:
+    """A plain-text table that fits in `width` columns (default: the terminal's).
+
+    When the table is wider, each task gets a block instead: its name, then its fields wrapped
+    and indented (the long ones, what the data is and how to get it, on lines of their own).
+    """
+    width = width or shutil.get_terminal_size((100, 24)).columns
     header = [title for _, title in COLUMNS]
     table = [header] + rows()
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-                     for row in table)
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+                         for row in table)
+    # Too wide: one block per task, its fields wrapped under its name.
+    lines = []
+    for row in table[1:]:
+        fields = {key: f"{title}: {cell}" for (key, title), cell in zip(COLUMNS, row)}
+        short = "; ".join(text for key, text in fields.items()
+                          if key != "task" and key not in WRAPPED)
+        lines.append(row[0])
+        for text in [short] + [fields[key] for key in WRAPPED]:
+            lines.extend(textwrap.wrap(text, width=max(width, 40), initial_indent="    ",
+                                       subsequent_indent="      ", break_on_hyphens=False))
+    return "\n".join(lines)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -113,6 +113,8 @@ def read_tsv(path: str, max_len: int) -> Tuple[tokens.Ragged, np.ndarray]:
                             f"= {max_len}. Raise data.max_len (ListOps is never truncated).")
         sequences.append(ids)
         labels.append(label)
+    if not sequences:
+        raise lra_files.empty(path)
     return tokens.Ragged.from_sequences(sequences, np.uint8), np.asarray(labels, np.int64)
 
 
@@ -134,6 +136,15 @@ class ListOps(pipeline.ArrayTask):
             generate=ml_collections.ConfigDict(dict(
                 num_train=96_000, num_validation=2_000, num_test=2_000,
                 min_length=500, max_length=2000, max_depth=10, max_args=10, leaf_prob=0.75)))
+
+    @staticmethod
+    def unused_options(data_config):
+        if data_config.source == "generate":
+            return {"data_dir": "data.source='generate' makes ListOps in memory and reads no "
+                                "files; set data.source='files' to read data.data_dir"}
+        return {f"generate.{key}": "data.source='files' reads the TSV files in data.data_dir; "
+                                   "the generate options apply to data.source='generate'"
+                for key in data_config.generate}
 
     def __init__(self, data_config=None):
         super().__init__(data_config)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from typing import Optional, Sequence
 
 from lru_rtrl.data import listops_trees
 from lru_rtrl.data.listops_trees import Settings
+from lru_rtrl.progress import ProgressBar
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -48,16 +48,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     sizes = {"train": args.num_train, "validation": args.num_val, "test": args.num_test}
-    total = sum(sizes.values())
-    start = time.time()
-    step = max(total // 20, 1)
+    bar = ProgressBar(sum(sizes.values()), "trees")
 
     def progress(count: int, attempts: int) -> None:
-        if count % step == 0 or count == total:
-            print(f"  {count}/{total} trees ({attempts} draws, {time.time() - start:.0f} s)",
-                  file=sys.stderr)
+        bar.update(count, f"({attempts:,} draws)")
 
     splits = listops_trees.generate_splits(sizes, settings, args.seed, progress)
+    bar.done()
     os.makedirs(args.out_dir, exist_ok=True)
     for split, examples in splits.items():
         path = os.path.join(args.out_dir, listops_trees.FILE_NAMES[split])

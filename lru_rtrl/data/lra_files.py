@@ -40,6 +40,14 @@ def find_dir(task: str, data_dir: str, subdir: str, required: Sequence[str],
     for directory in candidates:
         if all(os.path.exists(os.path.join(directory, name)) for name in required):
             return directory
+    for directory in candidates:
+        present = [n for n in required if os.path.exists(os.path.join(directory, n))]
+        if present:  # The right folder, but incomplete: name exactly what is missing.
+            missing = [n for n in required if n not in present]
+            raise DataError(
+                f"Task {task!r}: {directory} holds {', '.join(present)} but not "
+                f"{', '.join(missing)}; restore the missing file(s) from the same source "
+                f"(the LRA release {LRA_URL}, or the generator that wrote the others).")
     expected = os.path.join(candidate_dirs(data_dir, subdir)[0], required[0])
     raise DataError(
         f"Task {task!r}: LRA data not found: expected {expected} (also looked for "
@@ -54,6 +62,12 @@ def numbered_lines(path: str) -> Iterator[Tuple[int, bytes]]:
             line = line.rstrip(b"\r\n")
             if line.strip():
                 yield number, line
+
+
+def empty(path: str) -> DataError:
+    """A data file that parses but holds no examples (e.g. only a header)."""
+    return DataError(f"{path} holds no examples (no data lines). Download or generate it "
+                     "again.")
 
 
 def malformed(path: str, line: int, problem: str) -> DataError:

@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Callable, List, Optional, Sequence
 
+from lru_rtrl.progress import duration
 from lru_rtrl.sweeps.expand import LAUNCHER, Run
 
 SUMMARY = "summary.json"
@@ -85,6 +86,10 @@ def run_all(runs: Sequence[Run], config_path: str, root: str, max_runs: int = 0,
     """Runs every unfinished run in order (at most `max_runs` launches if > 0)."""
     outcomes: List[Outcome] = []
     launched = 0
+    to_run = sum(not is_finished(run, root) for run in runs)
+    if max_runs:
+        to_run = min(to_run, max_runs)
+    seconds_spent = 0.0
     for index, run in enumerate(runs, 1):
         prefix = f"[{index}/{len(runs)}] {run.name}"
         if is_finished(run, root):
@@ -99,8 +104,13 @@ def run_all(runs: Sequence[Run], config_path: str, root: str, max_runs: int = 0,
         outcome = run_one(run, config_path, root, python=python, env=env)
         launched += 1
         outcomes.append(outcome)
+        seconds_spent += outcome.seconds
+        # The ETA assumes the runs still to go take as long as the ones launched so far.
+        left = to_run - launched
+        pace = (f" | {left} of {to_run} runs to go"
+                + (f", ETA {duration(seconds_spent / launched * left)}" if left else ""))
         if outcome.status == "done":
-            echo(f"{prefix}: done in {outcome.seconds:.0f} s")
+            echo(f"{prefix}: done in {duration(outcome.seconds)}{pace}")
         else:
-            echo(f"{prefix}: FAILED after {outcome.seconds:.0f} s, {outcome.message}")
+            echo(f"{prefix}: FAILED after {duration(outcome.seconds)}, {outcome.message}{pace}")
     return outcomes

@@ -25,7 +25,7 @@ import logging
 import os
 import shutil
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import jax
 import numpy as np
@@ -88,6 +88,7 @@ class Checkpointer:
         self.root = os.path.join(os.path.abspath(workdir), "checkpoints")
         self.keep = keep
         self._managers: Dict[str, ocp.CheckpointManager] = {}
+        self.set_aside: List[str] = []  # where unusable checkpoints were moved
 
     def _manager(self, kind: str) -> ocp.CheckpointManager:
         if kind not in self._managers:
@@ -113,7 +114,7 @@ class Checkpointer:
             state=ocp.args.StandardSave(saved), meta=ocp.args.JsonSave(record)))
         manager.wait_until_finished()
         path = os.path.join(str(manager.directory), str(step))
-        logging.info("Saved the %s checkpoint %s", kind, path)
+        logging.debug("Saved the %s checkpoint %s", kind, path)
         return path
 
     def _restore_step(self, kind: str, step: int, template: TrainState
@@ -133,8 +134,9 @@ class Checkpointer:
                 ) -> Optional[Tuple[TrainState, Dict[str, Any]]]:
         """The newest good checkpoint of `kind` as (state, meta), or None if there is none.
 
-        Unreadable checkpoints are logged, moved to `corrupt/` and skipped. A checkpoint
-        that reads fine but does not fit the configured model raises `CheckpointError`.
+        Unreadable checkpoints are logged, moved to `corrupt/` (their new places are listed
+        in `self.set_aside`) and skipped. A checkpoint that reads fine but does not fit the
+        configured model raises `CheckpointError`.
         """
         for step in reversed(self.steps(kind)):
             try:
@@ -153,12 +155,13 @@ class Checkpointer:
     def _set_aside(self, kind: str, step: int, error: BaseException) -> None:
         source = os.path.join(self.root, kind, str(step))
         target = os.path.join(self.root, "corrupt", f"{kind}_{step}_{int(time.time())}")
-        logging.error("Checkpoint %s is unusable (%s: %s); moving it to %s and trying the "
+        logging.warning("Checkpoint %s is unusable (%s: %s); moving it to %s and trying the "
                       "previous one.", source, type(error).__name__,
                       str(error).splitlines()[0] if str(error) else "", target)
         if jax.process_index() == 0 and os.path.isdir(source):
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.move(source, target)
+        self.set_aside.append(target)
         # The manager caches the list of steps: rebuild it without the moved one.
         manager = self._managers.pop(kind, None)
         if manager is not None:

@@ -7,8 +7,10 @@
                         (config.seed, epoch) and the position in the epoch)
   grad_alignment_every  before that step's update: the alignment of the rule's gradient with
                         BPTT's on the same batch and dropout masks (split "align")
-  log_every_steps       train metrics averaged since the last log, a progress line, and a check
-                        that every update so far was finite
+  log_every_steps       train metrics averaged since the last log, one progress line on the
+                        console (step, epoch, loss, accuracy, steps/s, ETA, and the latest
+                        per-layer cosine to BPTT), and a check that every update so far was
+                        finite
   eval_every_steps      evaluation of config.train.eval_splits; a better validation loss saves
                         the best checkpoint; `patience` evaluations without one stop the run
   checkpoint_every      a periodic checkpoint (only of a state whose updates were all finite)
@@ -28,9 +30,9 @@ from typing import Any, Dict, Iterator, List, Optional
 import jax
 import ml_collections
 import numpy as np
-from clu import periodic_actions
 
 from lru_rtrl.data.base import Task
+from lru_rtrl.progress import duration
 from lru_rtrl.training import checkpoints as ckpt_lib
 from lru_rtrl.training import devices
 from lru_rtrl.model import losses
@@ -165,6 +167,7 @@ class Trainer:
     progress: Progress = dataclasses.field(default_factory=Progress)
     last_checkpoint: Optional[str] = None
     last_results: Optional[Dict[str, Dict[str, float]]] = None  # of the latest evaluation
+    last_alignment: Optional[Dict[str, float]] = None  # since the last progress line
 
     # --- pieces ----------------------------------------------------------------------------
     def meta(self) -> Dict[str, Any]:
@@ -206,11 +209,16 @@ class Trainer:
         scalars["lr"] = float(self.schedules["lr"](count))
         scalars["rec_lr"] = float(self.schedules["rec_lr"](count))
         scalars["updates"] = float(sum(int(r["updates"]) for r in rows))
+        scalars["steps_per_sec"] = rate
         self.logger.write(step, "train", scalars)
         remaining = (self.plan.num_steps - step) / max(rate, 1e-9)
-        logging.info("step %d/%d (epoch %.2f) | train loss %.4f acc %.4f | %.2f steps/s | "
-                     "ETA %s", step, self.plan.num_steps, step / self.plan.steps_per_epoch,
-                     scalars["loss"], scalars["accuracy"], rate, _duration(remaining))
+        line = (f"step {step}/{self.plan.num_steps} (epoch "
+                f"{step / self.plan.steps_per_epoch:.2f}) | loss {scalars['loss']:.4f} acc "
+                f"{scalars['accuracy']:.4f} | {rate:.1f} steps/s | ETA {duration(remaining)}")
+        if self.last_alignment:
+            line += f" | {alignment_summary(self.last_alignment)}"
+            self.last_alignment = None
+        logging.info("%s", line)
 
     def evaluate_all(self, state, step: int) -> Dict[str, Dict[str, float]]:
         results = {}
@@ -262,9 +270,6 @@ class Trainer:
             logging.info("Already trained for %d steps (config.train.num_steps=%d).", start,
                          plan.num_steps)
             return state
-        report = periodic_actions.ReportProgress(
-            num_train_steps=plan.num_steps, writer=self.logger.writer,
-            every_steps=train.log_every_steps)
         batches = train_batches(self.task, self.config, self.topo, start, plan.steps_per_epoch)
         pending: List[Dict[str, Any]] = []
         window_start, window_steps = time.time(), 0
@@ -274,11 +279,11 @@ class Trainer:
                 if train.grad_alignment_every and step % train.grad_alignment_every == 0:
                     aligned = devices.unreplicate(self.p_align(state, batch, self.rng))
                     self.logger.write(step, "align", aligned)
+                    self.last_alignment = {k: float(v) for k, v in aligned.items()}
                 state, step_metrics = self.p_train(state, batch, self.rng)
                 pending.append(step_metrics)
                 done = step + 1
                 window_steps += 1
-                report(done)
                 last = done == plan.num_steps
                 if done % train.log_every_steps == 0 or last:
                     rate = window_steps / max(time.time() - window_start, 1e-9)
@@ -287,8 +292,7 @@ class Trainer:
                     self.check_finite(state, done)
                 if done % plan.eval_every == 0 or last:
                     self.check_finite(state, done)
-                    with report.timed("eval"):
-                        results = self.evaluate_all(state, done)
+                    results = self.evaluate_all(state, done)
                     self.early_stopping(state, done, results)
                     if plan.checkpoint_every == 0 or self.progress.stopped_early:
                         self.save(ckpt_lib.LATEST, state)
@@ -304,12 +308,11 @@ class Trainer:
         return state
 
 
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
+def alignment_summary(aligned: Dict[str, float]) -> str:
+    """'cos to bptt by layer 0.94 0.97 ...' from the alignment scalars (per layer only; the
+    per-parameter values are in metrics.jsonl and TensorBoard)."""
+    layers = sorted((int(k.split("/")[0][len("block_"):]), v) for k, v in aligned.items()
+                    if k.startswith("block_") and k.count("/") == 1 and k.endswith("/cos"))
+    if not layers:
+        return f"cos to bptt {aligned.get('all/cos', float('nan')):.2f}"
+    return "cos to bptt by layer " + " ".join(f"{v:.2f}" for _, v in layers)

@@ -1,4 +1,4 @@
-"""Where metrics go: CLU's default writer (TensorBoard + log) and `metrics.jsonl`.
+"""Where metrics go: TensorBoard (a CLU summary writer) and `metrics.jsonl`, not the console.
 
 Every write has a step, a split ("train", "validation", "test", "align", "best_test", ...)
 and scalars. TensorBoard sees `<split>/<name>`; `<workdir>/metrics.jsonl` gets one JSON object
@@ -8,7 +8,12 @@ without TensorBoard:
     import json
     rows = [json.loads(line) for line in open("runs/copy-online_full/metrics.jsonl")]
 
-Only the chief process (process 0) writes files; the others just log (CLU `just_logging`).
+The console gets a short progress line per log point from the training loop instead (CLU's
+logging writer would print every scalar). Only the chief process (process 0) writes files.
+
+A run resumed from the checkpoint of step S repeats what came after S, so `truncate_after(S)`
+first drops the rows the interrupted run wrote after that checkpoint: readers of the file never
+see a step twice.
 """
 
 from __future__ import annotations
@@ -34,8 +39,38 @@ class MetricsLogger:
 
     def __init__(self, workdir: str, *, is_chief: bool = True):
         self.is_chief = is_chief
-        self.writer = metric_writers.create_default_writer(workdir, just_logging=not is_chief)
+        writers = [metric_writers.SummaryWriter(workdir)] if is_chief else []
+        self.writer = metric_writers.AsyncMultiWriter(writers)
         self.path = os.path.join(workdir, JSONL) if is_chief else None
+
+    def truncate_after(self, step: int) -> int:
+        """Drops the rows a resumed run will write again; returns how many were dropped.
+
+        The checkpoint of step S holds the state after S training steps and the evaluation at
+        S; everything logged later — rows of steps > S, the alignment row of step S (measured
+        before training step S + 1) and the `best_*` summary rows written at the end of a
+        run — is written again by the resumed run.
+        """
+        if not self.path or not os.path.isfile(self.path):
+            return 0
+        with open(self.path, encoding="utf-8") as handle:
+            lines = [line for line in handle if line.strip()]
+        kept = []
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short when the interrupted run was killed
+            if row["split"].startswith("best_"):
+                continue
+            if row["step"] < step or (row["step"] == step and row["split"] != "align"):
+                kept.append(line)
+        if len(kept) != len(lines):
+            tmp = self.path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.writelines(kept)
+            os.replace(tmp, self.path)
+        return len(lines) - len(kept)
 
     def write(self, step: int, split: str, scalars: Mapping[str, float]) -> None:
         scalars = {k: float(v) for k, v in scalars.items()}

@@ -126,3 +126,44 @@ def test_configs_that_share_an_experiment_resolve_like_it():
         assert a["data"]["task"] == copy
         a.pop("data"), b.pop("data")
         assert a == b
+
+
+def test_zero_steps_is_an_error_not_a_fallback_to_epochs():
+    with pytest.raises(validate.ConfigError, match=r"num_steps must be > 0, or -1 to train for "
+                                                    r"config.train.num_epochs epochs; got 0"):
+        validate.check_config(_config(**{"train.num_steps": 0}))
+
+
+@pytest.mark.parametrize("task, variant, key, value, why", [
+    # The smoke variant generates ListOps in memory: a data_dir would be read by nothing.
+    ("listops", "smoke", "data_dir", "/data/lra", "data.source='generate' makes ListOps"),
+    ("listops", None, "generate.num_train", 10, "data.source='files' reads the TSV files"),
+    ("smnist", None, "permutation_seed", 7, "data.permute is False"),
+])
+def test_a_setting_that_cannot_take_effect_is_an_error(task, variant, key, value, why):
+    config = task_config(task, variant)
+    section = config.data
+    *parents, leaf = key.split(".")
+    for parent in parents:
+        section = section[parent]
+    section[leaf] = value
+    with pytest.raises(validate.ConfigError) as error:
+        validate.check_config(config)
+    assert f"config.data.{key}={value!r} has no effect: {why}" in str(error.value)
+
+
+def test_every_shipped_config_sets_only_options_that_take_effect():
+    import glob
+    from lru_rtrl.config.files import load_config_file
+    from lru_rtrl.config.variants import UnknownVariantError
+    checked = 0
+    for path in sorted(glob.glob(repo_path("configs", "*.py"))):
+        module = load_config_file(path)
+        for variant in (None, "smoke", "quick", "paper", "repro"):
+            try:
+                config = module.get_config(variant)
+            except UnknownVariantError:
+                continue
+            validate.check_config(config)
+            checked += 1
+    assert checked >= 27  # every config file with its smoke / quick / paper / repro variants

@@ -202,3 +202,22 @@ def test_missing_files_name_the_path_and_the_download(tmp_path):
 def test_testing_files_write_real_listops(tmp_path):
     splits = testing_files.write_listops(str(tmp_path))
     assert sum(len(v) for v in splits.values()) == 24
+
+
+def test_a_missing_split_file_is_named(tmp_path):
+    # The folder is right and two of its files are there: name the one that is not.
+    _write(tmp_path, "Source\tTarget\n( ( ( [MAX 2 ) 9 ) ] )\t9\n")
+    (tmp_path / "basic_val.tsv").unlink()
+    task = TASKS.get("listops")({"data_dir": str(tmp_path)})
+    with pytest.raises(DataError) as error:
+        task.num_examples("validation")
+    message = str(error.value)
+    assert f"{tmp_path} holds basic_train.tsv, basic_test.tsv but not basic_val.tsv" in message
+    assert "expected" not in message
+
+
+def test_a_file_with_only_a_header_is_named_as_empty(tmp_path):
+    task = _write(tmp_path, "Source\tTarget\n")
+    with pytest.raises(DataError) as error:
+        task.num_examples("train")
+    assert f"{tmp_path / 'basic_train.tsv'} holds no examples" in str(error.value)

@@ -101,13 +101,26 @@ def test_smoke_configs_give_full_batches(task, smoke_data):
         assert all(np.isfinite(b["inputs"]).all() for b in batches)
 
 
-def test_list_tasks_command_lists_every_task(capsys):
+def test_list_tasks_command_lists_every_task(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # a wide terminal: the one-row-per-task table
     assert list_tasks.main([]) == 0
     output = capsys.readouterr().out
     for name in TASK_NAMES:
         assert f"\n{name} " in output
     assert "apt-get install dataset-fashion-mnist" in output
     assert "lra_release.gz" in output and "listops_generate" in output
+
+
+@pytest.mark.parametrize("width", [60, 100])
+def test_list_tasks_fits_the_terminal(capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert list_tasks.main([]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= width
+    for name in TASK_NAMES:  # each task heads its own block, its fields indented below
+        assert name in lines
+    text = " ".join(line.strip() for line in lines)
+    assert "apt-get install dataset-fashion-mnist" in text and "lra_release.gz" in text
 
 
 def test_docs_table_is_the_list_tasks_table():

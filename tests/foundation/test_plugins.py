@@ -155,3 +155,25 @@ def test_remat_engine_gives_the_parallel_engines_gradient(core, rule, clean_rema
                             jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-14,
                                    err_msg=jax.tree_util.keystr(path))
+
+
+def test_installed_and_listed_by_path_is_one_plugin(clean_reservoir, monkeypatch, tmp_path):
+    # `pip install ./examples/plugins` puts a copy in site-packages (its entry point imports
+    # that copy); config.plugins naming examples/plugins/lru_rtrl_reservoir.py is the same
+    # plugin, not a clash.
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "lru_rtrl_reservoir.py").write_bytes(open(EXAMPLE_FILE, "rb").read())
+    monkeypatch.syspath_prepend(str(site))
+    plugins.load_plugins(["lru_rtrl_reservoir"], entry_points=False)
+    assert sys.modules["lru_rtrl_reservoir"].__file__ == str(site / "lru_rtrl_reservoir.py")
+    plugins.load_plugins([EXAMPLE_FILE], entry_points=False)
+    assert "reservoir" in RULES
+
+
+def test_two_different_plugins_with_one_module_name_are_an_error(clean_reservoir, tmp_path):
+    plugins.load_plugins([EXAMPLE_FILE], entry_points=False)
+    other = tmp_path / "lru_rtrl_reservoir.py"
+    other.write_text("# another plugin that happens to have the same file name\n")
+    with pytest.raises(plugins.PluginError, match="with different contents. Rename one"):
+        plugins.load_plugins([str(other)], entry_points=False)

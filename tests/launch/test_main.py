@@ -7,7 +7,9 @@ own device counts.
 
 import glob
 import json
+import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -113,8 +115,46 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(launcher, parallel_r
         resumed, uninterrupted = rows(workdir, split), rows(full_dir, split)
         for s in steps:
             for key, value in uninterrupted[s].items():
-                if isinstance(value, float):
+                if isinstance(value, float) and key != "steps_per_sec":  # wall clock
                     np.testing.assert_allclose(resumed[s][key], value, rtol=1e-5, err_msg=key)
+
+
+def _spoil(checkpoint_dir):
+    """Makes a saved checkpoint unreadable (as a disk fault or a killed writer would)."""
+    shutil.rmtree(os.path.join(checkpoint_dir, "state"))
+
+
+def _assert_each_step_once(workdir):
+    seen = [(row["step"], row["split"]) for row in read_jsonl(workdir)]
+    assert len(seen) == len(set(seen)), sorted(seen)
+
+
+def test_unusable_checkpoints_are_told_and_metrics_keep_each_step_once(
+        launcher, parallel_run, tmp_path, caplog):
+    full_dir, _ = parallel_run
+    workdir = str(tmp_path / "run")
+    shutil.copytree(full_dir, workdir)
+    latest = os.path.join(workdir, "checkpoints", "latest")
+    assert sorted(os.listdir(latest)) == ["2", "4"]
+    # The newest one is unusable: fall back to step 2 and write steps 3-4 once more.
+    _spoil(os.path.join(latest, "4"))
+    with caplog.at_level(logging.INFO):
+        assert launcher.run(smoke(), workdir)["step"] == 4
+    assert "latest/4 is unusable" in caplog.text and "Dropped" in caplog.text
+    _assert_each_step_once(workdir)
+    assert sorted(rows(workdir, "train")) == [1, 2, 3, 4]
+    # None is usable: say so plainly, and where they went, and start again.
+    caplog.clear()
+    for step in os.listdir(latest):
+        _spoil(os.path.join(latest, step))
+    with caplog.at_level(logging.INFO):
+        assert launcher.run(smoke(), workdir)["step"] == 4
+    assert "No usable checkpoint in " in caplog.text
+    assert "all 2 were unusable and have been moved to " in caplog.text
+    assert "checkpoints/corrupt/latest_2_" in caplog.text
+    assert "Training starts again from step 0." in caplog.text
+    _assert_each_step_once(workdir)
+    assert sorted(rows(workdir, "train")) == [1, 2, 3, 4]
 
 
 def test_nan_stops_with_a_message_and_a_usable_checkpoint(launcher, tmp_path, monkeypatch):
@@ -187,6 +227,15 @@ def test_command_line_with_in_stream_updates(tmp_path):
     # T = 11, loss on the recall window (steps 7-10): windows [6, 9) and [9, 11) update.
     assert train_rows[1]["updates"] == 2.0
     assert os.path.isdir(os.path.join(workdir, "checkpoints", "latest", "4"))
+    # What a person sees: one progress line per log point (every step here) with one rate,
+    # one line per evaluation (steps 2 and 4), no library chatter or TF banners.
+    lines = (result.stdout + result.stderr).splitlines()
+    progress = [line for line in lines if " | loss " in line and "steps/s" in line]
+    assert [line.split()[2] for line in progress] == ["1/4", "2/4", "3/4", "4/4"], lines
+    assert sum(" | validation loss " in line for line in lines) == 2 + 1  # + the Done line
+    assert len(lines) <= 12 and max(len(line) for line in lines) <= 200, lines
+    for noise in ("oneDNN", "Setting work unit", "tensorflow", "orbax", "Saved the"):
+        assert not any(noise in line for line in lines), noise
 
 
 @pytest.mark.parametrize("config_flag", [

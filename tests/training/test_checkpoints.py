@@ -95,7 +95,7 @@ def test_corrupt_latest_falls_back_to_the_previous_good_one(tmp_path, caplog, da
     _save(checkpointer, 2)
     damage(os.path.join(str(tmp_path), "checkpoints", "latest", "2"))
     fresh = opened(str(tmp_path))  # a new run on the same workdir
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.WARNING):  # recovered from, so a warning
         state, _ = fresh.restore(checkpoints.LATEST, _state(0))
     assert int(state.step) == 1
     chex.assert_trees_all_equal(state.params, _state(1).params)
