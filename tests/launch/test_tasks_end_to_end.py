@@ -17,7 +17,7 @@ from repo_helpers import task_config
 pytestmark = pytest.mark.slow
 
 TASKS_WITH_FILES = ("smnist", "psmnist", "scifar", "scifar_gray", "imdb", "listops", "aan",
-                    "pathfinder", "pathx", "digits", "copy")
+                    "pathfinder", "pathx", "digits", "copy", "selective_copy")
 
 
 @pytest.mark.parametrize("task", TASKS_WITH_FILES)
