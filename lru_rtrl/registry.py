@@ -8,7 +8,7 @@ Entries register themselves by decorator when their module is imported:
     class LRU(...): ...
 
     CORES.get("lru")      # -> the class
-    CORES.names()         # -> ["gru", "linear_rnn", "lru"]
+    CORES.names()         # -> ["gru", "linear_rnn", "lru", "mingru", "rglru"]
 
 Registering a name twice is an error unless `replace=True` is passed (so a plugin cannot
 silently shadow a built-in), and looking up an unknown name raises an error that lists the

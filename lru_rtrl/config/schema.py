@@ -46,6 +46,9 @@ def model_config() -> ml_collections.ConfigDict:
         lru=ml_collections.ConfigDict(dict(r_min=0.0, r_max=1.0, max_phase=6.28)),
         linear_rnn=ml_collections.ConfigDict(dict(nonlinearity="identity")),
         gru=ml_collections.ConfigDict(dict()),
+        # Griffin's RG-LRU: a^c uniform on [a_min, a_max] at init, gate sharpness c.
+        rglru=ml_collections.ConfigDict(dict(a_min=0.9, a_max=0.999, c=8.0)),
+        mingru=ml_collections.ConfigDict(dict()),
     ))
 
 

@@ -17,8 +17,15 @@ import jax
 import jax.numpy as jnp
 
 from lru_rtrl.cores.base import Cell, CoreStructure, Params
+from lru_rtrl.registry import CORES
 from lru_rtrl.rules import surrogates, traces
 from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError
+
+
+def _core_name(cell: Cell) -> str:
+    """'name' (Class) of a registered cell's core, else its class name (for messages)."""
+    names = [name for name, entry in CORES.items() if entry is type(cell)]
+    return f"{names[0]!r} ({type(cell).__name__})" if names else type(cell).__name__
 
 
 class OnlineRule(LearningRule):
@@ -53,15 +60,26 @@ class OnlineRule(LearningRule):
         return tuple(p for p in structure.recurrent if p in untrained)
 
     def warnings(self, cell: Cell, engine, batch_size: int):
-        if not engine.streams or self.jacobian != "full" or cell.structure.diagonal:
-            return ()
-        shapes = jax.eval_shape(cell.init_params, jax.random.PRNGKey(0))
-        theta, _ = cell.split(shapes)
-        floats = traces.trace_floats(cell, theta, batch_size, full=True)
-        return (f"{self.name} on the dense core {type(cell).__name__} is full RTRL: each layer "
-                f"keeps B·N·|θ| = {batch_size}·{cell.d_hidden}·{floats // batch_size // cell.d_hidden}"
-                f" = {floats:,} sensitivities ({floats * 4 / 2**20:,.1f} MiB in float32) and "
-                "costs O(N²·|θ|) per step. Consider online_snap for dense cores.",)
+        found = []
+        if self.cut_hidden_to_hidden and not self.untrained_recurrent_params(cell.structure):
+            # Gated cores (rglru, mingru): every recurrent parameter also moves the drive, so
+            # cutting the h_{t-1} path freezes nothing.
+            found.append(
+                f"{self.name} equals online_truncated on the core {_core_name(cell)}: it "
+                "declares no hidden-to-hidden parameters (each recurrent parameter also moves "
+                "h_t when h_{t-1} = 0), so cutting the h_{t-1} path leaves every recurrent "
+                "parameter with online_truncated's 1-step gradient.")
+        if engine.streams and self.jacobian == "full" and not cell.structure.diagonal:
+            shapes = jax.eval_shape(cell.init_params, jax.random.PRNGKey(0))
+            theta, _ = cell.split(shapes)
+            floats = traces.trace_floats(cell, theta, batch_size, full=True)
+            found.append(
+                f"{self.name} on the dense core {type(cell).__name__} is full RTRL: each layer "
+                f"keeps B·N·|θ| = {batch_size}·{cell.d_hidden}·"
+                f"{floats // batch_size // cell.d_hidden} = {floats:,} sensitivities "
+                f"({floats * 4 / 2**20:,.1f} MiB in float32) and costs O(N²·|θ|) per step. "
+                "Consider online_snap for dense cores.")
+        return tuple(found)
 
     # --- parallel engine ----------------------------------------------------------------
     def layer_sequence(self, cell, theta, h0, x):

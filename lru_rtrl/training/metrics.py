@@ -12,7 +12,8 @@ turns summed sums into the scalars that are logged:
   vote_accuracy            sequence label by majority vote of the per-step argmaxes (any number
                            of classes; ties go to the lowest class index)
   step_exact_accuracy      several outputs per step: fraction of steps with every output right
-  sequence_exact_accuracy  several outputs per step: sequences with every weighted step right
+  sequence_exact_accuracy  per-step targets (or several outputs per step): sequences with
+                           every output of every weighted step right
 
 Sequence pooling (`pool`, `last`) makes one prediction per sequence: only loss and accuracy.
 `recurrence_stats` summarises the recurrence of each layer (|λ| of the LRU, the moduli of
@@ -80,9 +81,11 @@ def eval_sums(logits: jax.Array, batch: Dict[str, jax.Array], spec: TaskSpec,
             (jnp.argmax(votes, axis=-1) == labels).astype(jnp.float32), 1)
         sums["mean_logit_correct"] = jnp.sum(example_w * mean_right)
         sums["vote_correct"] = jnp.sum(example_w * vote_right)
-    if len(spec.output_shape) > 1:
+    if len(spec.output_shape) > 1 or spec.target_kind == "per_step":
+        # Whole-answer recall (the copy tasks): every output of every weighted step right.
         all_right = jnp.all(right > 0, axis=tuple(range(2, right.ndim))).astype(jnp.float32)
-        sums["step_exact"] = jnp.sum(weights * all_right)
+        if len(spec.output_shape) > 1:
+            sums["step_exact"] = jnp.sum(weights * all_right)
         counted = weights > 0
         sequence_right = jnp.all(jnp.logical_or(~counted, all_right > 0), axis=1)
         sums["sequence_exact"] = jnp.sum(example_w * jnp.any(counted, axis=1) * sequence_right)

@@ -9,14 +9,17 @@ import pytest
 from absl.testing import parameterized
 
 from lru_rtrl.config import model_config
-from lru_rtrl.cores import GRU, LRU, LinearRNNCell, LRUCell
+from lru_rtrl.cores import GRU, LRU, LinearRNNCell, LRUCell, MinGRUCell, RGLRUCell
 from lru_rtrl.cores.lru import lambda_from_params
+from lru_rtrl.cores.rglru import MAX_SQRT_DERIVATIVE, SQRT_DERIVATIVE_FLOOR, bounded_sqrt
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import build_model, count_params, dummy_batch
 from lru_rtrl.registry import CORES, RULES
 from lru_rtrl.testing.structure import StructureError, check_core_structure
 
 B, T, H, N = 3, 5, 4, 3
+ALL_CORES = ("lru", "linear_rnn", "gru", "rglru", "mingru")
+DIAGONAL_CORES = ("lru", "rglru", "mingru")
 
 
 def _cell(name, **options):
@@ -30,7 +33,7 @@ class CoreTest(parameterized.TestCase):
         super().setUp()
         self.enter_context(jax.enable_x64(True))
 
-    @parameterized.product(core=("lru", "linear_rnn", "gru"))
+    @parameterized.product(core=ALL_CORES)
     def test_registered_with_structure(self, core):
         cell = _cell(core)
         structure = cell.structure
@@ -40,10 +43,11 @@ class CoreTest(parameterized.TestCase):
         for name, p in theta.items():
             self.assertEqual(p.shape[structure.hidden_axis[name]], N, name)
         self.assertTrue(set(structure.hidden_to_hidden) <= set(theta))
-        self.assertEqual(structure.diagonal, core == "lru")
+        self.assertEqual(structure.diagonal, core in DIAGONAL_CORES)
+        self.assertEqual(structure.complex_state, core == "lru")
         del phi
 
-    @parameterized.product(core=("lru", "linear_rnn", "gru"), scan=("sequential", "associative"))
+    @parameterized.product(core=ALL_CORES, scan=("sequential", "associative"))
     def test_sequence_equals_repeated_step(self, core, scan):
         options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
         cell = _cell(core, scan=scan, **options)
@@ -62,7 +66,8 @@ class CoreTest(parameterized.TestCase):
         self.assertEqual(jnp.iscomplexobj(h_seq), core == "lru")
 
     @parameterized.parameters(("lru", None), ("gru", None), ("linear_rnn", "identity"),
-                              ("linear_rnn", "tanh"), ("linear_rnn", "relu"))
+                              ("linear_rnn", "tanh"), ("linear_rnn", "relu"), ("rglru", None),
+                              ("mingru", None))
     def test_analytic_jacobian_diagonal_matches_jacfwd(self, core, nonlinearity):
         options = {"nonlinearity": nonlinearity} if core == "linear_rnn" else {}
         cell = _cell(core, **options)
@@ -122,6 +127,121 @@ class CoreTest(parameterized.TestCase):
         self.assertEqual(set(params), {"lru", "gru"})
 
 
+class GatedCoreTest(parameterized.TestCase):
+    """The input-gated diagonal cores (rglru, mingru): init, options, the bounded sqrt."""
+
+    def setUp(self):
+        super().setUp()
+        self.enter_context(jax.enable_x64(True))
+
+    def test_rglru_initialisation_statistics(self):
+        cell = RGLRUCell(d_in=H, d_hidden=4096, d_out=H, a_min=0.8, a_max=0.99, c=6.0)
+        p = cell.init_params(jax.random.PRNGKey(6), jnp.float64)
+        # a^c = σ(Λ)^c (the decay at r_t = 1) is uniform on [a_min, a_max].
+        power = np.asarray(jax.nn.sigmoid(p["Lambda"]) ** 6.0)
+        self.assertGreaterEqual(power.min(), 0.8 - 1e-12)
+        self.assertLessEqual(power.max(), 0.99 + 1e-12)
+        np.testing.assert_allclose(power.mean(), (0.8 + 0.99) / 2, atol=0.005)
+        np.testing.assert_allclose(power.std(), (0.99 - 0.8) / np.sqrt(12), atol=0.005)
+        # The step's log form gives that decay at r_t = 1: log a_t = -c r_t softplus(-Λ).
+        theta = dict(cell.split(p)[0], W_a=jnp.zeros_like(p["W_a"]),
+                     b_a=jnp.full_like(p["b_a"], 40.0))  # r_t = σ(40) = 1 - 4e-18
+        np.testing.assert_allclose(np.exp(np.asarray(cell.log_a(theta, jnp.ones((H,))))),
+                                   power, rtol=1e-12)
+        for name in ("W_a", "W_x", "W_u"):
+            np.testing.assert_allclose(np.asarray(p[name]).std(), 1 / np.sqrt(H), rtol=0.05)
+        for name in ("b_a", "b_x", "b_u"):
+            self.assertFalse(np.any(np.asarray(p[name])), name)
+        np.testing.assert_allclose(np.asarray(p["C"]).std(), 1 / np.sqrt(4096), rtol=0.05)
+        chex.assert_shape(p["D"], (H,))
+
+    def test_rglru_default_options_are_griffins(self):
+        cell = RGLRUCell(d_in=H, d_hidden=2048, d_out=H)
+        self.assertEqual((cell.a_min, cell.a_max, cell.c), (0.9, 0.999, 8.0))
+        power = np.asarray(jax.nn.sigmoid(cell.init_params(jax.random.PRNGKey(0),
+                                                           jnp.float64)["Lambda"]) ** 8.0)
+        self.assertGreaterEqual(power.min(), 0.9 - 1e-12)
+        self.assertLessEqual(power.max(), 0.999 + 1e-12)
+
+    def test_mingru_initialisation_statistics(self):
+        p = MinGRUCell(d_in=64, d_hidden=1024, d_out=64).init_params(jax.random.PRNGKey(2))
+        for name in ("W_z", "W_h"):
+            np.testing.assert_allclose(np.asarray(p[name]).std(), 1 / np.sqrt(64), rtol=0.05)
+        for name in ("b_z", "b_h"):
+            self.assertFalse(np.any(np.asarray(p[name])), name)
+        np.testing.assert_allclose(np.asarray(p["C"]).std(), 1 / np.sqrt(1024), rtol=0.05)
+
+    @parameterized.parameters(
+        (dict(a_min=0.999, a_max=0.9), r"config.model.rglru needs 0 < a_min < a_max < 1"),
+        (dict(a_min=0.0), r"0 < a_min < a_max < 1, got a_min=0.0"),
+        (dict(a_max=1.0), r"0 < a_min < a_max < 1, got a_min=0.9, a_max=1.0"),
+        (dict(c=0.0), r"config.model.rglru.c must be > 0, got 0.0"),
+        (dict(c=-8.0), r"config.model.rglru.c must be > 0"),
+    )
+    def test_rglru_bad_options_are_explained(self, options, message):
+        with pytest.raises(ValueError, match=message):
+            RGLRUCell(d_in=H, d_hidden=N, d_out=H, **options)
+
+    @parameterized.parameters(RGLRUCell, MinGRUCell)
+    def test_gated_readout_width_must_equal_input_width(self, cls):
+        with pytest.raises(ValueError, match="must equal its input width"):
+            cls(d_in=H, d_hidden=N, d_out=H + 1)
+
+    def test_bad_option_from_the_config_names_the_key(self):
+        from lru_rtrl.testing.toy import toy_model
+        with pytest.raises(ValueError, match="config.model.rglru.c must be > 0"):
+            toy_model("rglru", "online_full", c=0.0)
+        model, _ = toy_model("rglru", "online_full", a_min=0.5, a_max=0.6, c=2.0)
+        self.assertEqual((model.cells[0].a_min, model.cells[0].a_max, model.cells[0].c),
+                         (0.5, 0.6, 2.0))
+
+    @parameterized.parameters("rglru", "mingru")
+    def test_jacobian_diagonal_is_the_input_gated_coefficient(self, core):
+        # J_t = diag(a_t) with a_t a function of x_t alone: the same for every h_{t-1}, and
+        # different for another input (a time-varying recurrence).
+        cell = _cell(core)
+        theta, _ = cell.split(cell.init_params(jax.random.PRNGKey(3), jnp.float64))
+        x = jax.random.normal(jax.random.PRNGKey(5), (B, T, H), jnp.float64)
+        h1 = jax.random.normal(jax.random.PRNGKey(4), (B, T, N), jnp.float64)
+        a, _ = cell.coefficients(theta, x)
+        chex.assert_shape(a, (B, T, N))
+        np.testing.assert_allclose(cell.jacobian_diagonal(theta, h1, x), a, rtol=1e-14)
+        np.testing.assert_allclose(cell.jacobian_diagonal(theta, 2 * h1, x), a, rtol=1e-14)
+        self.assertGreater(float(jnp.max(jnp.abs(a[:, 1:] - a[:, :-1]))), 1e-3)
+        self.assertTrue(bool(jnp.all((a > 0) & (a < 1))))
+
+    def test_bounded_sqrt_value_and_derivative(self):
+        x = jnp.array([0.0, 1e-12, SQRT_DERIVATIVE_FLOOR / 2, SQRT_DERIVATIVE_FLOOR, 1e-4, 0.25,
+                       1.0])
+        np.testing.assert_array_equal(bounded_sqrt(x), jnp.sqrt(x))
+        expected = 0.5 / np.sqrt(np.maximum(np.asarray(x), SQRT_DERIVATIVE_FLOOR))
+        self.assertEqual(float(expected.max()), MAX_SQRT_DERIVATIVE)
+        reverse = jax.vmap(jax.grad(bounded_sqrt))(x)
+        forward = jnp.diagonal(jax.jacfwd(bounded_sqrt)(x))
+        np.testing.assert_allclose(reverse, expected, rtol=1e-14)
+        np.testing.assert_allclose(forward, expected, rtol=1e-14)
+        # Above the floor it is sqrt's own derivative.
+        np.testing.assert_allclose(reverse[-3:], jax.vmap(jax.grad(jnp.sqrt))(x[-3:]),
+                                   rtol=1e-14)
+
+    def test_haiku_modules(self):
+        import haiku as hk
+        from lru_rtrl.cores import RGLRU, MinGRU
+        x = jax.random.normal(jax.random.PRNGKey(7), (B, T, H))
+
+        def run(x):
+            rglru, mingru = RGLRU(H, N, c=4.0), MinGRU(H, N)
+            y_t, _ = rglru.step(x[:, 0], rglru.initial_state(B))
+            return rglru(x, RULES.get("online_full")), y_t, mingru(x, RULES.get("bptt"))
+
+        f = hk.transform(run)
+        params = f.init(jax.random.PRNGKey(0), x)
+        y_seq, y_t, y_min = f.apply(params, None, x)
+        chex.assert_trees_all_close(y_seq[:, 0], y_t, rtol=1e-5, atol=1e-6)
+        chex.assert_shape([y_seq, y_min], [(B, T, H), (B, T, H)])
+        self.assertEqual(set(params), {"rglru", "mingru"})
+
+
 class ParameterCountTest(parameterized.TestCase):
     """The paper's parameter counts, with the block exactly as docs/paper.md describes it."""
 
@@ -142,7 +262,8 @@ class DeclaredStructureTest(parameterized.TestCase):
     """The declared structure tells the truth (the check plugin authors are told to run)."""
 
     @parameterized.parameters(("lru", {}), ("gru", {}), ("linear_rnn", {"nonlinearity": "tanh"}),
-                              ("linear_rnn", {"nonlinearity": "relu"}))
+                              ("linear_rnn", {"nonlinearity": "relu"}), ("rglru", {}),
+                              ("rglru", {"c": 2.0, "a_min": 0.5, "a_max": 0.7}), ("mingru", {}))
     def test_builtin_cores(self, core, options):
         check_core_structure(_cell(core, **options))
 
@@ -163,6 +284,13 @@ class DeclaredStructureTest(parameterized.TestCase):
         # A declaration that forgets a hidden-to-hidden parameter is caught too.
         with pytest.raises(StructureError, match="'theta_log' moves h_t only through h_"):
             check_core_structure(with_structure(hidden_to_hidden=("nu_log",)))
+        # A gated core that claims its decay parameter acts through h_{t-1} only: it also
+        # scales the drive sqrt(1 - a²) ⊙ i ⊙ u, so the check refuses the claim.
+        gated = dataclasses.replace(RGLRUCell.structure, hidden_to_hidden=("Lambda",))
+        lying_gated = type("LyingGated", (RGLRUCell,), {"structure": gated})(
+            d_in=H, d_hidden=N, d_out=H)
+        with pytest.raises(StructureError, match="'Lambda' is declared hidden-to-hidden"):
+            check_core_structure(lying_gated)
         dense = dataclasses.replace(LinearRNNCell.structure, diagonal=True)
         lying_dense = type("LyingDense", (LinearRNNCell,), {"structure": dense})(
             d_in=H, d_hidden=N, d_out=H)

@@ -15,7 +15,7 @@ from lru_rtrl.rules.base import UnsupportedCombinationError
 from lru_rtrl.testing import oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, SEQUENCE_SPEC, toy_batch, toy_model
 
-CORES = ("lru", "linear_rnn", "gru")
+CORES = ("lru", "linear_rnn", "gru", "rglru", "mingru")
 ONLINE_RULES = ("online_full", "online_snap", "online_truncated", "online_spat")
 
 
@@ -51,12 +51,13 @@ class StreamingMatrixFloat64Test(parameterized.TestCase):
             np.testing.assert_allclose(loss_s, loss_p, rtol=1e-12)
             chex.assert_trees_all_close(stats_s, stats_p, rtol=1e-12)
 
-    @parameterized.product(rule=("online_full", "online_truncated"), pooling=("pool_st", "last"))
-    def test_streamable_poolings_with_dropout_float64(self, rule, pooling):
+    @parameterized.product(core=("lru", "rglru"), rule=("online_full", "online_truncated"),
+                           pooling=("pool_st", "last"))
+    def test_streamable_poolings_with_dropout_float64(self, core, rule, pooling):
         with jax.enable_x64(True):
-            streaming, params = toy_model("lru", rule, engine="streaming", pooling=pooling,
+            streaming, params = toy_model(core, rule, engine="streaming", pooling=pooling,
                                           spec=SEQUENCE_SPEC, dropout=0.2)
-            parallel, _ = toy_model("lru", rule, pooling=pooling, spec=SEQUENCE_SPEC, dropout=0.2)
+            parallel, _ = toy_model(core, rule, pooling=pooling, spec=SEQUENCE_SPEC, dropout=0.2)
             batch = toy_batch(SEQUENCE_SPEC)
             rng = jax.random.PRNGKey(3)
             _, _, grads_s = _stream(streaming, params, batch, rng, is_training=True)
@@ -82,7 +83,8 @@ class StreamingGradientTest(parameterized.TestCase):
 
 class OnlineUpdatesTest(parameterized.TestCase):
 
-    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"))
+    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"),
+                              ("mingru", "online_full"))
     def test_update_every_step_matches_hand_unrolled_loop(self, core, rule):
         with jax.enable_x64(True):
             model, params = toy_model(core, rule, engine="streaming", n_layers=2)
@@ -145,7 +147,8 @@ class OnlineUpdatesTest(parameterized.TestCase):
 class ResetTest(parameterized.TestCase):
 
     @parameterized.parameters(("lru", "online_full", "none"), ("gru", "online_snap", "pool_st"),
-                              ("linear_rnn", "online_full", "pool_st"))
+                              ("linear_rnn", "online_full", "pool_st"),
+                              ("rglru", "online_full", "none"))
     def test_concatenated_stream_with_reset_equals_batch(self, core, rule, pooling):
         # pool_st's running mean must restart at the boundary too.
         with jax.enable_x64(True):

@@ -14,7 +14,7 @@ from lru_rtrl.registry import ENGINES
 from lru_rtrl.testing import oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, SEQUENCE_SPEC, toy_batch, toy_model
 
-CORES = ("lru", "linear_rnn", "gru")
+CORES = ("lru", "linear_rnn", "gru", "rglru", "mingru")
 ONLINE_RULES = ("online_full", "online_snap", "online_truncated", "online_spat")
 
 
@@ -38,7 +38,8 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
 
     # Both scan implementations: "auto" picks the sequential one on CPU and the associative
     # one on accelerators, so the float64 matrix runs both (LRU: the forward scan and the
-    # reverse one; dense cores: SnAp-1's reverse recursion).
+    # reverse one; gated cores: both with time-varying [B, T, N] coefficients; dense cores:
+    # SnAp-1's reverse recursion).
     @parameterized.product(core=CORES, rule=("bptt",) + ONLINE_RULES,
                            scan=("sequential", "associative"))
     def test_parallel_engine_matches_oracle_float64(self, core, rule, scan):
@@ -50,12 +51,13 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
                                                            is_training=False)
             assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
 
-    @parameterized.product(rule=("bptt",) + ONLINE_RULES, pooling=("pool_st", "last"),
-                           block=("half_glu2", "none"))
-    def test_sequence_labels_and_other_blocks_float64(self, rule, pooling, block):
-        # One core suffices here: the pooling and block code is shared by all cores.
+    @parameterized.product(core=("lru", "rglru"), rule=("bptt",) + ONLINE_RULES,
+                           pooling=("pool_st", "last"), block=("half_glu2", "none"))
+    def test_sequence_labels_and_other_blocks_float64(self, core, rule, pooling, block):
+        # The pooling and block code is shared by all cores: one core with a constant
+        # recurrence (lru) and one with an input-gated one (rglru).
         with jax.enable_x64(True):
-            model, params = toy_model("lru", rule, n_layers=2, pooling=pooling, block=block,
+            model, params = toy_model(core, rule, n_layers=2, pooling=pooling, block=block,
                                       norm="post", spec=SEQUENCE_SPEC)
             batch = toy_batch(SEQUENCE_SPEC)
             _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
@@ -76,12 +78,12 @@ class OracleMatrixTest(parameterized.TestCase):
             want = reference(model, params64, toy_batch(PER_STEP_SPEC))
         assert_close_per_parameter(self, grads, want, 1e-5)
 
-    @parameterized.parameters("online_full", "online_snap")
-    def test_dropout_masks_are_shared_in_time_and_between_modes(self, rule):
+    @parameterized.product(core=("lru", "rglru"), rule=("online_full", "online_snap"))
+    def test_dropout_masks_are_shared_in_time_and_between_modes(self, core, rule):
         # With dropout on, the step network (oracle) and the sequence pass (engine) must draw
         # the same masks from the same rng for the gradients to agree.
         with jax.enable_x64(True):
-            model, params = toy_model("lru", rule, n_layers=2, dropout=0.3)
+            model, params = toy_model(core, rule, n_layers=2, dropout=0.3)
             batch = toy_batch(PER_STEP_SPEC)
             rng = jax.random.PRNGKey(42)
             _, _, grads = ENGINES.get("parallel").gradient(model, params, rng, batch,

@@ -30,7 +30,7 @@ class RulePropertiesTest(parameterized.TestCase):
         super().setUp()
         self.enter_context(jax.enable_x64(True))
 
-    @parameterized.parameters("lru", "linear_rnn", "gru")
+    @parameterized.parameters("lru", "linear_rnn", "gru", "rglru", "mingru")
     def test_online_full_is_bptt_on_one_layer(self, core):
         # The reference is independent of the engines and of `cell.sequence`: jax.grad of the
         # loss of the single-step network unrolled in a plain Python loop.
@@ -42,7 +42,7 @@ class RulePropertiesTest(parameterized.TestCase):
             np.testing.assert_allclose(_core_grads(model, online, 0)[name],
                                        _core_grads(model, exact, 0)[name], rtol=1e-10, atol=1e-14)
 
-    @parameterized.parameters("lru", "linear_rnn", "gru")
+    @parameterized.parameters("lru", "linear_rnn", "gru", "rglru", "mingru")
     def test_online_full_differs_from_bptt_below_the_top_layer(self, core):
         model, params = toy_model(core, "online_full", n_layers=2)
         batch = toy_batch(PER_STEP_SPEC)
@@ -54,9 +54,12 @@ class RulePropertiesTest(parameterized.TestCase):
         self.assertLess(top, 1e-10)  # the top layer's error is exact
 
     # Written out by hand, not read from the cores' declarations: the parameters that act on
-    # h_{t-1} only (λ's ν and θ, A, the U matrices).
+    # h_{t-1} only (λ's ν and θ, A, the U matrices). The gated cores have none: their decay
+    # parameters (Λ, W_a, b_a; W_z, b_z) also move the drive, so online_spat is
+    # online_truncated on them.
     @parameterized.parameters(("lru", {"nu_log", "theta_log"}), ("linear_rnn", {"A"}),
-                              ("gru", {"U_r", "U_z", "U_n"}))
+                              ("gru", {"U_r", "U_z", "U_n"}), ("rglru", set()),
+                              ("mingru", set()))
     def test_online_spat_leaves_hidden_to_hidden_without_gradient(self, core, expected):
         model, params = toy_model(core, "online_spat", n_layers=2)
         grads = _grads(model, params, toy_batch(PER_STEP_SPEC))
@@ -76,10 +79,13 @@ class RulePropertiesTest(parameterized.TestCase):
                         core_grads[name], _core_grads(model, truncated, layer)[name],
                         rtol=1e-12, atol=1e-15, err_msg=name)
 
-    def test_online_snap_equals_online_full_on_the_lru(self):
+    @parameterized.parameters("lru", "rglru", "mingru")
+    def test_online_snap_equals_online_full_on_diagonal_cores(self, core):
+        # Diagonal J_t (constant λ for the LRU, the input-gated a_t for rglru and mingru):
+        # SnAp-1 keeps all of it, so it is online_full.
         batch = toy_batch(PER_STEP_SPEC)
-        full_model, params = toy_model("lru", "online_full", n_layers=3)
-        snap_model, _ = toy_model("lru", "online_snap", n_layers=3)
+        full_model, params = toy_model(core, "online_full", n_layers=3)
+        snap_model, _ = toy_model(core, "online_snap", n_layers=3)
         chex.assert_trees_all_close(_grads(snap_model, params, batch),
                                     _grads(full_model, params, batch), rtol=1e-12, atol=1e-14)
 
@@ -103,6 +109,80 @@ class RulePropertiesTest(parameterized.TestCase):
         for rule in ("online_snap", "online_truncated", "online_spat"):
             chex.assert_trees_all_close(encoder[rule], encoder["online_full"], rtol=1e-12)
         self.assertGreater(oracle.relative_error(encoder["online_full"], encoder["bptt"]), 1e-3)
+
+
+class GatedCoreRuleTest(parameterized.TestCase):
+    """What the builder says about online_spat on the gated cores, and rglru near a_t = 1."""
+
+    @parameterized.parameters("rglru", "mingru")
+    def test_online_spat_on_a_gated_core_warns_that_it_is_online_truncated(self, core):
+        with self.assertLogs(level="WARNING") as logs:
+            toy_model(core, "online_spat", dtype=jnp.float32)
+        text = "\n".join(logs.output)
+        self.assertIn(f"online_spat equals online_truncated on the core '{core}'", text)
+
+    def test_no_such_warning_where_online_spat_freezes_parameters(self):
+        import logging
+        logger = logging.getLogger()
+        with self.assertLogs(level="INFO") as logs:
+            logger.info("start")
+            toy_model("lru", "online_spat", dtype=jnp.float32)
+            toy_model("rglru", "online_truncated", dtype=jnp.float32)
+        self.assertNotIn("equals online_truncated", "\n".join(logs.output))
+
+    @staticmethod
+    def _saturated(model, params, b_a):
+        """W_a = 0, b_a = b_a in every layer: r_t = σ(b_a) for every input, a_t → 1."""
+        params = {m: dict(p) for m, p in params.items()}
+        for path in model.core_modules(params):
+            params[path]["W_a"] = jnp.zeros_like(params[path]["W_a"])
+            params[path]["b_a"] = jnp.full_like(params[path]["b_a"], b_a)
+        return params
+
+    # σ(-14) ≈ 8e-7 (1 - a_t² ≈ 1e-9..2e-7, below the cap's floor); σ(-200) = 0 exactly in
+    # float32 (a_t = 1, 1 - a_t² = 0: sqrt's own derivative is infinite there and would meet
+    # σ'(-200) = 0 as inf · 0 = NaN). Reverse mode (bptt; online_truncated's step VJP) and
+    # forward mode (the streaming traces) both go through the capped derivative.
+    @parameterized.parameters(-14.0, -200.0)
+    def test_gradients_near_unit_decay_are_finite_float32(self, b_a):
+        batch = toy_batch(PER_STEP_SPEC, dtype="float32")
+        for rule, engine in (("bptt", "parallel"), ("online_full", "parallel"),
+                             ("online_full", "streaming"), ("online_truncated", "parallel")):
+            model, params = toy_model("rglru", rule, engine=engine, n_layers=1,
+                                      dtype=jnp.float32)
+            params = self._saturated(model, params, b_a)
+            _, _, grads = ENGINES.get(engine).gradient(model, params, None, batch,
+                                                       is_training=False)
+            for path, leaf in jax.tree_util.tree_flatten_with_path(grads)[0]:
+                self.assertTrue(bool(jnp.all(jnp.isfinite(leaf))),
+                                f"{rule}/{engine}: {jax.tree_util.keystr(path)}")
+            if b_a == -14.0:  # At σ(-200) = 0, Λ has no effect: a_t = σ(Λ)^0 = 1.
+                core = _core_grads(model, grads, 0)
+                self.assertTrue(np.any(np.asarray(core["Lambda"])), f"{rule}/{engine}")
+
+    @pytest.mark.slow
+    def test_rules_match_the_oracle_where_the_sqrt_derivative_is_capped_float64(self):
+        # Every engine and the oracle differentiate the same bounded sqrt, so the exactness
+        # claims hold in the capped regime too.
+        from lru_rtrl.cores.rglru import SQRT_DERIVATIVE_FLOOR
+        with jax.enable_x64(True):
+            batch = toy_batch(PER_STEP_SPEC)
+            for rule in ("bptt", "online_full", "online_snap", "online_truncated"):
+                model, params = toy_model("rglru", rule)
+                params = self._saturated(model, params, -14.0)
+                cell = model.cells[0]
+                theta = model.cells[0].split(params[model.core_modules(params)[0]])[0]
+                one_minus_a2 = -jnp.expm1(2 * cell.log_a(theta, jnp.zeros((cell.d_in,))))
+                self.assertLess(float(jnp.max(one_minus_a2)), SQRT_DERIVATIVE_FLOOR)
+                _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
+                                                               is_training=False)
+                if rule == "bptt":
+                    want = oracle.bptt_reference(model, params, None, batch)
+                else:
+                    want = oracle.online_reference(model, params, None, batch)
+                errors = oracle.per_leaf_relative_error(grads, want)
+                worst = max(errors, key=errors.get)
+                self.assertLess(errors[worst], 1e-10, f"{rule}: {worst} {errors[worst]:.1e}")
 
 
 class HandWorkedExampleTest(absltest.TestCase):

@@ -82,6 +82,22 @@ class PerBitMetricsTest(absltest.TestCase):
         self.assertAlmostEqual(scalars["sequence_exact_accuracy"], 1 / 2, places=6)
         self.assertAlmostEqual(scalars["last_accuracy"], (1.0 + 0.5) / 2, places=6)
 
+    def test_one_output_per_step_has_whole_answer_accuracy(self):
+        # The selective-copy layout: one 3-way token per step, loss on the answer steps 2, 3.
+        spec = TaskSpec(name="tokens", seq_len=4, input_kind="tokens", input_dim=4,
+                        output_shape=(3,), target_kind="per_step")
+        targets = np.array([[0, 0, 2, 1], [0, 0, 1, 1]])
+        predicted = targets.copy()
+        predicted[0, 0] = 1         # outside the answer: ignored
+        predicted[1, 3] = 0         # one wrong answer token
+        batch = {"mask": jnp.ones((2, 4)), "targets": jnp.asarray(targets, jnp.int32),
+                 "loss_mask": jnp.array([[0, 0, 1, 1], [0, 0, 1, 1]], jnp.float32)}
+        scalars = metrics.summarize(
+            metrics.eval_sums(jnp.asarray(_onehot_logits(predicted)), batch, spec, "none"), spec)
+        self.assertAlmostEqual(scalars["accuracy"], 3 / 4, places=6)
+        self.assertAlmostEqual(scalars["sequence_exact_accuracy"], 1 / 2, places=6)
+        self.assertNotIn("step_exact_accuracy", scalars)
+
 
 class RecurrenceStatsTest(absltest.TestCase):
 
