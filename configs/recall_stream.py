@@ -13,6 +13,9 @@ get_config(arg):
 get_sweep(name):
   "delays"  D in {4, 8, 16, 32, 64, 128} x {online_full, online_truncated, online_spat,
             tbptt K = 8, tbptt K = 32}; seeds and stream length as docs/streaming.md says
+  "reference"  tbptt with a window of 256 steps at D in {16, 32, 64, 128}: every
+            dependency fits in most windows, so this is BPTT's reach on the stream, the
+            upper reference for what this model can learn at each delay
   "smoke"   2 tiny runs, to try the runner (tests)
 """
 
@@ -21,6 +24,7 @@ from lru_rtrl.sweeps.spec import Sweep, grid
 
 DELAYS = (4, 8, 16, 32, 64, 128)
 STREAM_LAUNCHER = "launch/stream.py"
+REFERENCE_WINDOW = 256
 
 
 def get_config(arg=None):
@@ -70,9 +74,20 @@ def get_sweep(name):
             launcher=STREAM_LAUNCHER,
             description="Delayed recall on an endless stream, learned online (prequential "
                         "accuracy over the last quarter of the stream).")
+    if name == "reference":
+        return Sweep(
+            name="reference",
+            grids=(grid(None, {"data.delay": [16, 32, 64, 128], "rule": "tbptt",
+                               "tbptt.window": REFERENCE_WINDOW}),),
+            seeds=(0,), rows=("data.delay", "rule", "tbptt.window"),
+            metrics=("accuracy", "loss"), launcher=STREAM_LAUNCHER,
+            description="BPTT's reach on the stream: tbptt with a 256-step window (a "
+                        "source D steps back shares the window with its target for "
+                        "(256 - D) of every 256 steps).")
     if name == "smoke":
         online, tbptt = _rules({"data.delay": 2})
         return Sweep(name="smoke", grids=(grid("smoke", dict(online, rule="online_full")),
                                           grid("smoke", dict(tbptt, **{"tbptt.window": 4}))),
                      rows=("rule",), launcher=STREAM_LAUNCHER)
-    raise ValueError(f"configs/recall_stream.py has no sweep {name!r}; known: delays, smoke.")
+    raise ValueError(f"configs/recall_stream.py has no sweep {name!r}; known: delays, reference, "
+                     "smoke.")

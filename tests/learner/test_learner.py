@@ -57,7 +57,9 @@ class EqualToEnginesTest(parameterized.TestCase):
             want = optax.apply_updates(params, optimizer.update(grads, optimizer.init(params))[0])
             _assert_close(self, state["params"], want, 1e-12)
 
-    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"))
+    # rglru: an input-gated core, whose Jacobian depends on x_t, through the same learner.
+    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"),
+                              ("rglru", "online_full"))
     def test_update_every_step_is_the_in_stream_update_oracle(self, core, rule):
         with jax.enable_x64(True):
             model, params = toy_model(core, rule, engine="streaming")

@@ -66,6 +66,11 @@ def test_a_sweep_names_its_launcher():
     argv = shlex.split(runs[0].command("configs/recall_stream.py", "/tmp/root"))
     assert argv[:2] == ["python", "launch/stream.py"]
     assert expand.Run.from_json(runs[0].to_json()) == runs[0]
+    # The BPTT reference of the stream study: one long tbptt window at four delays.
+    reference = expand.expand(load_sweep(config("recall_stream.py"), "reference"),
+                              config("recall_stream.py"))
+    assert [r.launcher for r in reference] == ["launch/stream.py"] * 4
+    assert all("--config.tbptt.window=256" in r.command("c.py", "/r") for r in reference)
     # The default, and manifests written before the field existed: launch/main.py.
     copy_run = expand.expand(load_sweep(config("copy.py"), "smoke"), config("copy.py"))[0]
     assert copy_run.launcher == "launch/main.py"
