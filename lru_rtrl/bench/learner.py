@@ -4,9 +4,9 @@ For each rule and batch size, `OnlineLearner.step` (predict, then learn: one Pyt
 per stream step, results fetched) is timed against `OnlineLearner.predict` (the same network
 step, no gradient) on the model of configs/recall_stream.py; also `steps` against
 `predict_steps` over a chunk of 256 steps (one jitted scan: the compute without Python's
-per-call dispatch), per step. Latencies are medians over `repeats` runs of `calls`
-consecutive calls, after a compiling call. Printed by `python -m lru_rtrl.bench` after the
-engine table.
+per-call dispatch), per step. Latencies are medians over `repeats` rounds of `calls`
+consecutive calls, the four kinds taking turns in each round, after a compiling call.
+Printed by `python -m lru_rtrl.bench` after the engine table.
 """
 
 from __future__ import annotations
@@ -23,19 +23,24 @@ CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "configs", "recall_stream.py")
 
 
-def _time_calls(call, calls: int, repeats: int) -> float:
-    """Median over repeats of the mean seconds per call (each call's result is fetched)."""
-    samples = []
+def _time_interleaved(named_calls: Dict[str, tuple], repeats: int) -> Dict[str, float]:
+    """Median over repeats of the mean seconds per call, for each name: {name: (call, calls)}.
+
+    The calls take turns within each repeat (A, B, C, D, A, B, ...), so a change of load on a
+    shared machine falls on all of them alike and their ratios stay meaningful; each call's
+    result is fetched."""
+    samples = {name: [] for name in named_calls}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            jax.block_until_ready(call())
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+        for name, (call, calls) in named_calls.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                jax.block_until_ready(call())
+            samples[name].append((time.perf_counter() - start) / calls)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def measure(rules: Sequence[str], batch_sizes: Sequence[int], *, window: int = 32,
-            calls: int = 200, chunk: int = 256, repeats: int = 3) -> List[Dict]:
+            calls: int = 200, chunk: int = 256, repeats: int = 7) -> List[Dict]:
     from lru_rtrl.config import load_config
     from lru_rtrl.learner import OnlineLearner
     records = []
@@ -73,10 +78,12 @@ def measure(rules: Sequence[str], batch_sizes: Sequence[int], *, window: int = 3
 
             for call in (learn, predict, learn_chunk, predict_chunk):  # compile
                 jax.block_until_ready(call())
-            step_s = _time_calls(learn, calls, repeats)
-            predict_s = _time_calls(predict, calls, repeats)
-            chunk_s = _time_calls(learn_chunk, 1, repeats) / chunk
-            chunk_predict_s = _time_calls(predict_chunk, 1, repeats) / chunk
+            seconds = _time_interleaved({"learn": (learn, calls), "predict": (predict, calls),
+                                         "learn_chunk": (learn_chunk, 1),
+                                         "predict_chunk": (predict_chunk, 1)}, repeats)
+            step_s, predict_s = seconds["learn"], seconds["predict"]
+            chunk_s = seconds["learn_chunk"] / chunk
+            chunk_predict_s = seconds["predict_chunk"] / chunk
             memory = learner.memory_bytes(holder["state"])
             records.append(dict(rule=rule if rule != "tbptt" else f"tbptt K={window}",
                                 batch_size=batch, step_us=step_s * 1e6,
