@@ -156,7 +156,7 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
 
     # ================================== model ==================================
     model = build_model(config.model, spec, config.rule, config.engine,
-                        batch_size=per_device // micro)
+                        batch_size=per_device // micro, config=config)
     init_rng, train_rng = jax.random.split(jax.random.PRNGKey(config.seed))
     params = model.init(init_rng, dummy_batch(spec, 1))
     optimizer, labels, schedules = optim.make_optimizer(

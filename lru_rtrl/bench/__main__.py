@@ -6,9 +6,12 @@ compiled step, the process's peak RSS (each setting in a fresh process with --is
 for the streaming engine, the memory formula's prediction; then ratios to `bptt` (parallel
 engine, same T) and to the forward pass. Prints a Markdown table and writes JSON
 (`python -m lru_rtrl.bench.report` turns JSON files into the tables of docs/benchmarks.md).
+Then the online learner's step latency at batch 1 and 8 and its ratio to a prediction-only
+step (lru_rtrl/bench/learner.py).
 
     python -m lru_rtrl.bench                          # the paper's sizes, ~7 min on 2 CPU cores
     python -m lru_rtrl.bench --preset=quick           # small sizes, one process, ~30 s
+    python -m lru_rtrl.bench --learner_only           # the online learner's step latency
     python -m lru_rtrl.bench --core=gru --parallel_T=1024 --streaming_T= --rules=bptt,online_snap
     python -m lru_rtrl.bench --plugins=examples/plugins/lru_rtrl_remat.py \
         --parallel_engines=parallel,parallel_remat    # a plugin engine next to the built-in
@@ -63,6 +66,11 @@ flags.DEFINE_bool("isolate", None, "Run each setting in its own process (clean p
 flags.DEFINE_list("plugins", [], "Plugin modules or .py files to import (engines, rules, cores).")
 flags.DEFINE_string("json_out", None, "Where to write the records (default: "
                     "runs/bench/<core>_<preset>.json; runs/ is not tracked by git).")
+flags.DEFINE_string("learner_rules", "online_full,online_truncated,tbptt",
+                    "Rules of the online learner's step-latency table (configs/recall_stream.py "
+                    "model; tbptt with K = 32); empty: no learner table.")
+flags.DEFINE_list("learner_batches", ["1", "8"], "Batch sizes of the learner's latency table.")
+flags.DEFINE_bool("learner_only", False, "Measure only the online learner's latency.")
 flags.DEFINE_string("run_one", None, "Internal: measure one JSON-encoded setting and print it.")
 
 
@@ -119,7 +127,7 @@ def main(argv):
         return
     isolate = FLAGS.isolate if FLAGS.isolate is not None else PRESETS[FLAGS.preset]["isolate"]
     json_out = FLAGS.json_out or os.path.join("runs", "bench", f"{FLAGS.core}_{FLAGS.preset}.json")
-    settings = _settings()
+    settings = [] if FLAGS.learner_only else _settings()
     records = []
     start = time.time()
     for i, setting in enumerate(settings):
@@ -130,13 +138,21 @@ def main(argv):
         print(f"[{i + 1}/{len(settings)} {duration(elapsed)}, ETA {duration(eta)}] "
               f"{setting['engine']} {setting['rule']} T={setting['seq_len']}: step "
               f"{record['step_s']:.3f}s, XLA {report._fmt(record['xla_mib'])} MiB", flush=True)
-    first = records[0]
-    header = (f"Measured on {first['backend']} ({first['device']}, {os.cpu_count()} CPU cores): "
-              f"{first['core']}, {first['n_layers']} layers, d_model {first['d_model']}, "
-              f"d_hidden {first['d_hidden']}, batch {first['batch_size']}, "
-              f"{first['params']:,} parameters; {time.time() - start:.0f} s in all.")
-    data = {"header": header, "records": records}
-    print("\n" + report.render(data))
+    data = {"records": records}
+    if records:
+        first = records[0]
+        data["header"] = (
+            f"Measured on {first['backend']} ({first['device']}, {os.cpu_count()} CPU cores): "
+            f"{first['core']}, {first['n_layers']} layers, d_model {first['d_model']}, "
+            f"d_hidden {first['d_hidden']}, batch {first['batch_size']}, "
+            f"{first['params']:,} parameters; {time.time() - start:.0f} s in all.")
+        print("\n" + report.render(data))
+    if FLAGS.learner_rules:
+        from lru_rtrl.bench import learner  # JAX starts here
+        data["learner"] = learner.measure(_split(FLAGS.learner_rules),
+                                          [int(b) for b in FLAGS.learner_batches])
+        print("\nOnline learner (lru_rtrl.learner, configs/recall_stream.py model), latency "
+              "of one step called from Python:\n" + learner.table(data["learner"]))
     os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
     with open(json_out, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1)

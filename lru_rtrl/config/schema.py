@@ -87,6 +87,13 @@ def streaming_config() -> ml_collections.ConfigDict:
     ))
 
 
+def tbptt_config() -> ml_collections.ConfigDict:
+    """Defaults of `config.tbptt` (the rule `tbptt`, truncated BPTT; lru_rtrl/rules/tbptt.py)."""
+    return ml_collections.ConfigDict(dict(
+        window=32,                # K: BPTT inside windows of K steps, state gradient stopped
+    ))
+
+
 def base_config(task: str = "copy") -> ml_collections.ConfigDict:
     """The full default config for `task` (a name in TASKS), locked against unknown keys."""
     config = ml_collections.ConfigDict()
@@ -98,5 +105,6 @@ def base_config(task: str = "copy") -> ml_collections.ConfigDict:
     config.data = TASKS.get(task).default_config()
     config.train = train_config()
     config.streaming = streaming_config()
+    config.tbptt = tbptt_config()
     config.lock()
     return config

@@ -177,6 +177,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
 
     need(streaming.update_every >= 0,
          f"config.streaming.update_every must be >= 0, got {streaming.update_every}.")
+    need(config.tbptt.window >= 1,
+         f"config.tbptt.window must be >= 1, got {config.tbptt.window}.")
     if streaming.update_every > 0:
         need(train.grad_accum_steps == 1,
              "config.train.grad_accum_steps must be 1 when config.streaming.update_every > 0 "

@@ -1,7 +1,8 @@
 """Tasks and data pipelines; importing this package registers every built-in task.
 
 One module per task family: copy_task (copy), selective_copy, mnist (smnist, psmnist,
-fashion_mnist), cifar (scifar, scifar_gray), digits, imdb, listops, aan, pathfinder (pathfinder, pathx).
+fashion_mnist), cifar (scifar, scifar_gray), digits, imdb, listops, aan, pathfinder (pathfinder,
+pathx), recall_stream.
 `python -m lru_rtrl.data.list_tasks` lists them with the data each needs.
 """
 
@@ -16,4 +17,5 @@ from lru_rtrl.data import imdb  # noqa: F401,E402
 from lru_rtrl.data import listops  # noqa: F401,E402
 from lru_rtrl.data import mnist  # noqa: F401,E402
 from lru_rtrl.data import pathfinder  # noqa: F401,E402
+from lru_rtrl.data import recall_stream  # noqa: F401,E402
 from lru_rtrl.data import selective_copy  # noqa: F401,E402

@@ -65,6 +65,13 @@ class Engine:
 def check_streamable(engine: Engine, rule: LearningRule, spec: TaskSpec, pooling: str) -> None:
     """What every engine that streams needs: an online rule, a loss known at each step, and
     one sequence per example."""
+    if rule.window is not None:
+        raise UnsupportedCombinationError(
+            f"Rule {rule.name!r} (truncated BPTT, window {rule.window}) keeps no traces: it "
+            f"backpropagates through a buffered window, which the {engine.name} engine, one "
+            "step at a time, does not hold. Use engine='parallel' for batches of sequences, "
+            "lru_rtrl.learner.OnlineLearner to learn on a stream with it, or an online rule "
+            "(online_full, online_snap, online_truncated, online_spat) here.")
     if not rule.online:
         raise UnsupportedCombinationError(
             f"Rule {rule.name!r} needs the whole trajectory (it is not an online rule), so it "

@@ -14,7 +14,8 @@ Each step reads its slice of the batch in place (no time-major copy of the seque
 engine's working memory does not depend on T; only the batch it is given does. For streams
 too long to hold at once, `online_updates` takes and returns a `StreamState` (network state,
 traces, pending gradient, position), so a stream can be fed chunk by chunk with memory
-bounded by the chunk.
+bounded by the chunk. Each of its steps is `learn_step`, which `lru_rtrl.learner`'s
+OnlineLearner calls too, one stream step per call.
 
 Sequence boundaries inside a stream are marked by `batch["resets"]` [B, T] (1 where a new
 sequence starts): state, pooling carry and traces of that row are zeroed before the step.
@@ -56,7 +57,7 @@ def total_weight(batch: Dict[str, jax.Array], model) -> jax.Array:
     return jnp.sum(losses.step_weights(batch, model.spec, model.arch.pooling))
 
 
-def _reset_rows(tree: Any, keep: jax.Array) -> Any:
+def reset_rows(tree: Any, keep: jax.Array) -> Any:
     """Multiplies every leaf (leading axis B) by keep [B] (0 where a new sequence starts)."""
     def scale(a):
         return a * keep.reshape((-1,) + (1,) * (a.ndim - 1)).astype(a.dtype)
@@ -64,10 +65,11 @@ def _reset_rows(tree: Any, keep: jax.Array) -> Any:
 
 
 def _step(model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_training):
-    """One step of the stream. Returns (carry, traces, θ-grads, φ-grads, stats)."""
+    """One step of the stream. Returns (carry, traces, θ-grads, φ-grads, stats, logits_t);
+    logits_t [B, *out] are the prediction made with the parameters before any update."""
     keep = 1.0 - slice_t["resets"]
-    carry = _reset_rows(carry, keep)
-    traces = [None if m is None else _reset_rows(m, keep) for m in traces]
+    carry = reset_rows(carry, keep)
+    traces = [None if m is None else reset_rows(m, keep) for m in traces]
     thetas_const = jax.lax.stop_gradient(thetas)
     perturbations = [jnp.zeros_like(h) for h in carry["h"]]
 
@@ -77,10 +79,10 @@ def _step(model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_train
                                               slice_t["mask"], is_training, eps)
         loss_t, stats = losses.step_loss(logits_t, slice_t["targets"], slice_t["weights"],
                                          model.spec, normalizer)
-        return loss_t, (new_carry, aux, stats)
+        return loss_t, (new_carry, aux, stats, logits_t)
 
-    loss_t, vjp_fn, (new_carry, aux, stats) = jax.vjp(loss_of, rest, perturbations,
-                                                       has_aux=True)
+    loss_t, vjp_fn, (new_carry, aux, stats, logits_t) = jax.vjp(loss_of, rest, perturbations,
+                                                                 has_aux=True)
     rest_grads, deltas = vjp_fn(jnp.ones_like(loss_t))
     theta_grads, new_traces = [], []
     for l, (cell, theta) in enumerate(zip(model.cells, thetas)):
@@ -88,7 +90,7 @@ def _step(model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_train
         m = model.rule.update_traces(cell, theta, traces[l], h_prev, x_t)
         theta_grads.append(model.rule.recurrent_gradient(cell, theta, m, deltas[l], h_prev, x_t))
         new_traces.append(m)
-    return new_carry, new_traces, theta_grads, rest_grads, stats
+    return new_carry, new_traces, theta_grads, rest_grads, stats, logits_t
 
 
 def _zero_stats(dtype=jnp.float32):
@@ -133,7 +135,7 @@ class StreamingEngine(Engine):
 
         def body(state, t):
             carry, traces, g_theta, g_rest, totals = state
-            carry, traces, dg_theta, dg_rest, stats = _step(
+            carry, traces, dg_theta, dg_rest, stats, _ = _step(
                 model, thetas, rest, rng, carry, traces, _slice_step(batch, model, t),
                 normalizer, is_training)
             return (carry, traces, tree_add(g_theta, dg_theta), tree_add(g_rest, dg_rest),
@@ -182,46 +184,73 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
     trained = model.trained_mask(params)
     state = stream_state if stream_state is not None else init_stream_state(
         model, params, batch_size)
-    unit_normalizer = jnp.ones((), dtype)
-    reduce = cross_device_sum or (lambda tree: tree)
 
     def body(loop, t):
         params, opt_state, state, totals, updates = loop
-        thetas, rest = split_recurrent(model, params)
-        carry, traces, dg_theta, dg_rest, stats = _step(
-            model, thetas, rest, rng, state["carry"], state["traces"],
-            _slice_step(batch, model, t), unit_normalizer, is_training)
-        g_theta = tree_add(state["grad_theta"], dg_theta)
-        g_rest = tree_add(state["grad_rest"], dg_rest)
-        window = state["window"] + reduce(stats["weight"])
         at_boundary = (state["position"] + 1) % update_every == 0
         if flush:
             at_boundary = jnp.logical_or(at_boundary, t == num_steps - 1)
-        do_update = jnp.logical_and(at_boundary, window > 0)
-
-        def update(args):
-            params, opt_state = args
-            grads = reduce(mask_frozen(merge_recurrent(model, g_theta, g_rest), trained))
-            grads = jax.tree_util.tree_map(lambda g: g / window, grads)
-            deltas, opt_state = optimizer.update(grads, opt_state, params)
-            return optax.apply_updates(params, deltas), opt_state
-
-        params, opt_state = jax.lax.cond(do_update, update, lambda args: args,
-                                         (params, opt_state))
-        keep = 1.0 - at_boundary.astype(dtype)
-        state = {
-            "carry": carry, "traces": traces,
-            "grad_theta": jax.tree_util.tree_map(lambda g: g * keep, g_theta),
-            "grad_rest": jax.tree_util.tree_map(lambda g: g * keep, g_rest),
-            "window": window * keep, "position": state["position"] + 1,
-        }
+        params, opt_state, state, stats, did_update, _ = learn_step(
+            model, optimizer, params, opt_state, state, _slice_step(batch, model, t), rng,
+            at_boundary, is_training=is_training, cross_device_sum=cross_device_sum,
+            trained=trained)
         return (params, opt_state, state, tree_add(totals, stats),
-                updates + do_update.astype(jnp.int32)), None
+                updates + did_update.astype(jnp.int32)), None
 
     init = (params, opt_state, state, _zero_stats(dtype), jnp.zeros((), jnp.int32))
     (params, opt_state, state, totals, updates), _ = jax.lax.scan(body, init,
                                                                    jnp.arange(num_steps))
     return params, opt_state, totals, updates, state
+
+
+def learn_step(model, optimizer: optax.GradientTransformation, params, opt_state,
+               state: StreamState, slice_t: Dict[str, jax.Array], rng, at_boundary: jax.Array,
+               *, is_training: bool = True,
+               cross_device_sum: Optional[Callable[[Any], Any]] = None, trained=None):
+    """One step of learning while reading, shared by `online_updates` and
+    `lru_rtrl.learner.OnlineLearner`: predict, accumulate the rule's gradient, and at an
+    update boundary apply the optimizer to the gradient accumulated since the last one.
+
+    Args:
+      slice_t: what the step reads, each [B, ...]: inputs, mask, targets, weights, resets.
+      at_boundary: bool []: this step ends an update window. The update uses the window's
+        gradient divided by its loss weight, and is skipped if that weight is 0 (momentum
+        does not move parameters on steps that carry no error); the accumulators restart.
+      trained: model.trained_mask(params), if the caller has it already.
+    Returns:
+      (params, opt_state, state, stats, did_update bool [], logits_t [B, *out]); logits_t
+      is the prediction made before this step's update (prequential).
+    """
+    dtype = jax.tree_util.tree_leaves(params)[0].dtype
+    reduce = cross_device_sum or (lambda tree: tree)
+    trained = trained if trained is not None else model.trained_mask(params)
+    thetas, rest = split_recurrent(model, params)
+    # Each step's loss is not normalised inside the window: the update divides by its weight.
+    carry, traces, dg_theta, dg_rest, stats, logits_t = _step(
+        model, thetas, rest, rng, state["carry"], state["traces"], slice_t,
+        jnp.ones((), dtype), is_training)
+    g_theta = tree_add(state["grad_theta"], dg_theta)
+    g_rest = tree_add(state["grad_rest"], dg_rest)
+    window = state["window"] + reduce(stats["weight"])
+    do_update = jnp.logical_and(at_boundary, window > 0)
+
+    def update(args):
+        params, opt_state = args
+        grads = reduce(mask_frozen(merge_recurrent(model, g_theta, g_rest), trained))
+        grads = jax.tree_util.tree_map(lambda g: g / window, grads)
+        deltas, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, deltas), opt_state
+
+    params, opt_state = jax.lax.cond(do_update, update, lambda args: args,
+                                     (params, opt_state))
+    keep = 1.0 - at_boundary.astype(dtype)
+    state = {
+        "carry": carry, "traces": traces,
+        "grad_theta": jax.tree_util.tree_map(lambda g: g * keep, g_theta),
+        "grad_rest": jax.tree_util.tree_map(lambda g: g * keep, g_rest),
+        "window": window * keep, "position": state["position"] + 1,
+    }
+    return params, opt_state, state, stats, do_update, logits_t
 
 
 ENGINES.register("streaming", StreamingEngine())

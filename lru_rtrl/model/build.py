@@ -105,13 +105,19 @@ class Model:
 
 def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec,
                 rule: Union[str, LearningRule], engine: Union[str, Engine] = "parallel",
-                batch_size: Optional[int] = None) -> Model:
+                batch_size: Optional[int] = None,
+                config: Optional[ml_collections.ConfigDict] = None) -> Model:
     """Looks up core, rule and engine, checks the combination and returns the `Model`.
+
+    `config`, the whole experiment config, gives the rule its options (`rule.configure`,
+    e.g. the window of `tbptt` from config.tbptt); without it the rule keeps its defaults.
 
     Raises UnknownNameError for unknown names and UnsupportedCombinationError (or ValueError
     for bad option values) for combinations that cannot work.
     """
     rule_obj = RULES.get(rule) if isinstance(rule, str) else rule
+    if config is not None:
+        rule_obj = rule_obj.configure(config)
     engine_obj = ENGINES.get(engine) if isinstance(engine, str) else engine
     core_cls = CORES.get(model_config.core)
     if model_config.n_layers < 1:

@@ -39,6 +39,19 @@ class LearningRule:
     online: bool = True
     # Roles whose parameters the rule trains; the others are frozen (zero gradient, no update).
     trained_roles: FrozenSet[str] = frozenset(ROLES)
+    # BPTT window length K for rules that learn by windows of the stream (tbptt), else None.
+    # Such a rule keeps no traces: the streaming engine refuses it, and lru_rtrl.learner's
+    # OnlineLearner runs it by buffering each window.
+    window: Optional[int] = None
+
+    def configure(self, config) -> "LearningRule":
+        """This rule with its options read from the experiment config (e.g. config.tbptt).
+
+        Called where a rule is resolved from a config: `build_model(..., config=config)` (the
+        launcher, the online learner). The default has no options and returns the rule itself.
+        """
+        del config
+        return self
 
     def check(self, structure: CoreStructure, engine) -> None:
         """Raises UnsupportedCombinationError if this rule cannot train this core on `engine`.

@@ -39,12 +39,14 @@ class Run:
     seed: int
     row: Pairs                # (row key, value in the resolved config)
     configuration: str        # identifies the configuration (all seeds share it)
+    launcher: str = LAUNCHER  # the script that runs it (the sweep's `launcher`)
 
     def workdir(self, root: str) -> str:
         return os.path.join(root, self.name)
 
     def argv(self, config_path: str, root: str, python: str = "python",
-             launcher: str = LAUNCHER) -> List[str]:
+             launcher: Optional[str] = None) -> List[str]:
+        launcher = launcher or self.launcher
         config = f"{config_path}:{self.arg}" if self.arg else config_path
         flags = [f"--config.{key}={format_value(value)}" for key, value in self.overrides]
         return ([python, launcher, f"--config={config}"] + flags +
@@ -56,14 +58,15 @@ class Run:
     def to_json(self) -> Dict[str, Any]:
         return {"name": self.name, "arg": self.arg, "overrides": [list(p) for p in self.overrides],
                 "seed": self.seed, "row": [list(p) for p in self.row],
-                "configuration": self.configuration}
+                "configuration": self.configuration, "launcher": self.launcher}
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "Run":
         return cls(name=data["name"], arg=data["arg"],
                    overrides=tuple(tuple(p) for p in data["overrides"]), seed=int(data["seed"]),
                    row=tuple(tuple(p) for p in data["row"]),
-                   configuration=data["configuration"])
+                   configuration=data["configuration"],
+                   launcher=data.get("launcher", LAUNCHER))
 
 
 def format_value(value: Any) -> str:
@@ -164,7 +167,7 @@ def expand(sweep: Sweep, config_path: str) -> List[Run]:
         for seed in sweep.seeds:
             name = f"{configuration},seed={seed}" if parts else f"seed={seed}"
             runs.append(Run(name=name, arg=arg, overrides=overrides, seed=seed, row=row,
-                            configuration=configuration))
+                            configuration=configuration, launcher=sweep.launcher))
     return runs
 
 

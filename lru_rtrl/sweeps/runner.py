@@ -33,12 +33,12 @@ class Outcome:
     message: str = ""
 
 
-def launcher_path() -> str:
-    """launch/main.py of this checkout (so the runner works from any directory), else the
-    relative path the printed commands use."""
+def launcher_path(launcher: str = LAUNCHER) -> str:
+    """`launcher` (launch/main.py, or the sweep's own) of this checkout, so the runner works
+    from any directory; else the relative path the printed commands use."""
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    path = os.path.join(repo, LAUNCHER)
-    return path if os.path.isfile(path) else LAUNCHER
+    path = os.path.join(repo, launcher)
+    return path if os.path.isfile(path) else launcher
 
 
 def is_finished(run: Run, root: str) -> bool:
@@ -64,7 +64,7 @@ def run_one(run: Run, config_path: str, root: str, python: str = sys.executable,
     log = os.path.join(workdir, LOG)
     start = time.time()
     with open(log, "a", encoding="utf-8") as handle:
-        argv = run.argv(config_path, root, python, launcher=launcher_path())
+        argv = run.argv(config_path, root, python, launcher=launcher_path(run.launcher))
         handle.write(f"# {' '.join(argv)}\n")
         handle.flush()
         code = subprocess.call(argv, stdout=handle,

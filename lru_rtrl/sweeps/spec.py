@@ -79,6 +79,9 @@ class Sweep:
     plots          learning curves (`curve_metrics` of `select_split`) and per-layer
                    alignment to BPTT are drawn when the table is made
     description    one paragraph: what the sweep reproduces, what was assumed
+    launcher       the script each run executes, relative to the repository (launch/main.py;
+                   launch/stream.py for stream studies); it takes --config, --config.* and
+                   --workdir, and writes metrics.jsonl and summary.json there
     """
     name: str
     grids: Tuple[Grid, ...]
@@ -92,6 +95,7 @@ class Sweep:
     plots: bool = False
     curve_metrics: Tuple[str, ...] = ("loss", "accuracy")
     description: str = ""
+    launcher: str = "launch/main.py"
 
     def __post_init__(self):
         if not self.grids:

@@ -7,9 +7,10 @@ for `online_spat`, runs M_t = J_t M_{t-1} + I_t explicitly, takes the spatial er
 δ_t^l = ∂ℓ_t/∂h_t^l by `jax.grad` of the single-step network with every h_{t-1} held fixed,
 and returns Σ_t δ_t · M_t for θ plus Σ_t ∂ℓ_t/∂φ for everything else.
 
-`bptt_reference` differentiates the step network unrolled in Python.
+`bptt_reference` differentiates the step network unrolled in Python; `tbptt_reference` the
+same with the states cut (stop-gradient) at window boundaries.
 
-Both share with the engines only the definition of the network (`model.step`) and of the
+All share with the engines only the definition of the network (`model.step`) and of the
 per-step loss; none of the engines' gradient machinery (scans, custom VJPs, traces). Complex
 states follow JAX's cotangent convention (the gradient of a real loss is Re(δ · M)), and
 complex-state cores must be holomorphic in h (the LRU is), so J_t is a complex matrix.
@@ -199,3 +200,27 @@ def per_leaf_relative_error(a, b) -> Dict[str, float]:
         scale = max(float(np.max(np.abs(np.asarray(y)))), 1e-300)
         out[jax.tree_util.keystr(path)] = float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) / scale
     return out
+
+
+def tbptt_reference(model, params, rng, batch, *, window: int, is_training: bool = False):
+    """jax.grad of Σ_t ℓ_t through the step network unrolled over time, with every layer's
+    state entering a window of `window` steps (t ≡ 0 mod K, t > 0) a constant: truncated BPTT
+    cut by hand, step by step, without any of the rule's windowed scans."""
+    weights, targets = _steps(model, batch)
+    normalizer = jnp.sum(weights)
+    batch_size, num_steps = batch["mask"].shape
+
+    def total_loss(p):
+        carry = model.initial_carry(batch_size, jax.tree_util.tree_leaves(p)[0].dtype)
+        total = 0.0
+        for t in range(num_steps):
+            if t > 0 and t % window == 0:
+                carry = dict(carry, h=[jax.lax.stop_gradient(h) for h in carry["h"]])
+            carry, logits_t, _ = model.step(p, rng, carry, batch["inputs"][:, t],
+                                            batch["mask"][:, t], is_training)
+            loss_t, _ = losses.step_loss(logits_t, targets[:, t], weights[:, t], model.spec,
+                                         normalizer)
+            total = total + loss_t
+        return total
+
+    return mask_frozen(jax.grad(total_loss)(params), model.trained_mask(params))

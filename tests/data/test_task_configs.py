@@ -12,9 +12,12 @@ from lru_rtrl.registry import TASKS
 from repo_helpers import repo_path
 
 TASK_NAMES = ["aan", "copy", "digits", "fashion_mnist", "imdb", "listops", "pathfinder",
-              "pathx", "psmnist", "scifar", "scifar_gray", "selective_copy", "smnist"]
-# configs/copy.py and configs/selective_copy.py train per-step recall tasks (tested with them).
-CONFIG_TASKS = [name for name in TASK_NAMES if name not in ("copy", "selective_copy")]
+              "pathx", "psmnist", "recall_stream", "scifar", "scifar_gray", "selective_copy",
+              "smnist"]
+# configs/copy.py and configs/selective_copy.py train per-step recall tasks (tested with them);
+# configs/recall_stream.py is a stream (tests/launch/test_stream.py).
+CONFIG_TASKS = [name for name in TASK_NAMES
+                if name not in ("copy", "selective_copy", "recall_stream")]
 
 
 def load_config_module(task):

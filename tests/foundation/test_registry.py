@@ -57,8 +57,8 @@ def test_bad_names_are_rejected():
 def test_builtins_are_registered():
     load_builtins()
     assert CORES.names() == ["gru", "linear_rnn", "lru", "mingru", "rglru"]
-    assert {"bptt", "online_full", "online_snap", "online_truncated", "online_spat"} <= set(
-        RULES.names())
+    assert {"bptt", "online_full", "online_snap", "online_truncated", "online_spat",
+            "tbptt"} <= set(RULES.names())
     assert ENGINES.names() == ["parallel", "streaming"]
     assert {"copy", "smnist", "psmnist", "scifar", "scifar_gray", "imdb", "listops", "aan",
             "pathfinder", "pathx", "digits", "fashion_mnist"} <= set(TASKS.names())
@@ -94,5 +94,6 @@ def test_the_same_entries_whatever_is_imported_first(first):
         "import lru_rtrl.model.build\nfrom lru_rtrl import registry as r\n"
         "print(json.dumps([r.CORES.names(), r.RULES.names(), r.ENGINES.names()]))")
     assert names == [["gru", "linear_rnn", "lru", "mingru", "rglru"],
-                     ["bptt", "online_full", "online_snap", "online_spat", "online_truncated"],
+                     ["bptt", "online_full", "online_snap", "online_spat", "online_truncated",
+                      "tbptt"],
                      ["parallel", "streaming"]]
