@@ -77,19 +77,22 @@ def alignment_summary(rows: Sequence[RowResult], quantity: str = "cos"
                 if match and match.group(2) == quantity and values:
                     per_group.setdefault(match.group(1), []).append(sum(values) / len(values))
         if per_group:
-            order = sorted(per_group, key=lambda g: (not g.startswith("block_"),
-                                                     int(g[6:]) if g.startswith("block_") else 0))
+            order = sorted(per_group, key=_layer_first)
             out.append((row, {g: Stat.of(per_group[g]) for g in order}))
     return out
+
+
+def _layer_first(group: str) -> Tuple[bool, int]:
+    """Sort key of alignment groups: block_0, block_1, ..., block_10, then `all`."""
+    return (not group.startswith("block_"), int(group[6:]) if group.startswith("block_") else 0)
 
 
 def _alignment_markdown(rows: Sequence[RowResult]) -> List[str]:
     summary = alignment_summary(rows)
     if not summary:
         return []
-    groups: List[str] = []
-    for _, stats in summary:
-        groups.extend(g for g in stats if g not in groups)
+    # Rows of different depths (a depth sweep): every layer any row has, then `all`.
+    groups = sorted({g for _, stats in summary for g in stats}, key=_layer_first)
     names = [f"layer {int(g[6:]) + 1}" if g.startswith("block_") else g for g in groups]
     lines = ["", ("Cosine similarity of each layer's gradient to BPTT's on the same batch, "
                   "averaged over the logged steps of a run; mean ± std over seeds:"), "",

@@ -63,6 +63,23 @@ def test_alignment_summary(tmp_path, make_run, write_run):
     assert "| online_full | 0.900 ± 0.000 | 0.750 ± 0.000 |" in text
 
 
+def test_alignment_columns_of_rows_of_different_depths(tmp_path, make_run, write_run):
+    """A depth sweep: layers in order, then `all`, whatever row comes first."""
+    sweep = Sweep(name="depth", grids=(grid(None, {"model.n_layers": [1, 2]}),), seeds=(0,),
+                  rows=("model.n_layers",), metrics=("accuracy",))
+    results = []
+    for depth in (1, 2):
+        run = make_run(f"n_layers={depth},seed=0", row=(("model.n_layers", depth),),
+                       overrides=(("model.n_layers", depth),))
+        align = {f"block_{layer}/cos": 0.9 - 0.1 * layer for layer in range(depth)}
+        write_run(str(tmp_path), run, [0.5], [0.9], align={0: dict(align, **{"all/cos": 0.5})})
+        results.append(read_run(run, str(tmp_path)))
+    text = tables.markdown(sweep, select_rows(results, sweep.metrics))
+    assert "| row | layer 1 | layer 2 | all |" in text
+    assert "| 1 | 0.900 | – | 0.500 |" in text
+    assert "| 2 | 0.900 | 0.800 | 0.500 |" in text
+
+
 def test_json_table(tmp_path, make_run, write_run):
     data = tables.to_json(SWEEP, _rows(tmp_path, make_run, write_run), "configs/x.py")
     json.dumps(data)  # serialisable
