@@ -18,7 +18,7 @@ complex-state cores must be holomorphic in h (the LRU is), so J_t is a complex m
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import jax
 import jax.numpy as jnp
@@ -37,8 +37,12 @@ def _steps(model, batch):
     return weights, targets
 
 
-def bptt_reference(model, params, rng, batch, *, is_training: bool = False):
-    """jax.grad of Σ_t ℓ_t through the step network unrolled over time (state flows through)."""
+def bptt_reference(model, params, rng, batch, *, is_training: bool = False,
+                   window: Optional[int] = None):
+    """jax.grad of Σ_t ℓ_t through the step network unrolled over time (state flows through).
+
+    With `window` = K, every layer's state entering a window (t ≡ 0 mod K, t > 0) is a
+    constant: truncated BPTT cut by hand, step by step (`tbptt_reference`)."""
     weights, targets = _steps(model, batch)
     normalizer = jnp.sum(weights)
     batch_size, num_steps = batch["mask"].shape
@@ -47,6 +51,8 @@ def bptt_reference(model, params, rng, batch, *, is_training: bool = False):
         carry = model.initial_carry(batch_size, jax.tree_util.tree_leaves(p)[0].dtype)
         total = 0.0
         for t in range(num_steps):
+            if window and t > 0 and t % window == 0:
+                carry = dict(carry, h=[jax.lax.stop_gradient(h) for h in carry["h"]])
             carry, logits_t, _ = model.step(p, rng, carry, batch["inputs"][:, t],
                                             batch["mask"][:, t], is_training)
             loss_t, _ = losses.step_loss(logits_t, targets[:, t], weights[:, t], model.spec,
@@ -203,24 +209,6 @@ def per_leaf_relative_error(a, b) -> Dict[str, float]:
 
 
 def tbptt_reference(model, params, rng, batch, *, window: int, is_training: bool = False):
-    """jax.grad of Σ_t ℓ_t through the step network unrolled over time, with every layer's
-    state entering a window of `window` steps (t ≡ 0 mod K, t > 0) a constant: truncated BPTT
-    cut by hand, step by step, without any of the rule's windowed scans."""
-    weights, targets = _steps(model, batch)
-    normalizer = jnp.sum(weights)
-    batch_size, num_steps = batch["mask"].shape
-
-    def total_loss(p):
-        carry = model.initial_carry(batch_size, jax.tree_util.tree_leaves(p)[0].dtype)
-        total = 0.0
-        for t in range(num_steps):
-            if t > 0 and t % window == 0:
-                carry = dict(carry, h=[jax.lax.stop_gradient(h) for h in carry["h"]])
-            carry, logits_t, _ = model.step(p, rng, carry, batch["inputs"][:, t],
-                                            batch["mask"][:, t], is_training)
-            loss_t, _ = losses.step_loss(logits_t, targets[:, t], weights[:, t], model.spec,
-                                         normalizer)
-            total = total + loss_t
-        return total
-
-    return mask_frozen(jax.grad(total_loss)(params), model.trained_mask(params))
+    """Truncated BPTT's gradient, the state cut by hand at every window start, without any of
+    the rule's windowed scans: `bptt_reference` with `window`."""
+    return bptt_reference(model, params, rng, batch, is_training=is_training, window=window)
