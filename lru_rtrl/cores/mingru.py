@@ -27,8 +27,8 @@ from typing import ClassVar, Tuple
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
-from lru_rtrl.cores.scan import linear_recurrence
+from lru_rtrl.cores.base import CoreStructure, Params, RecurrentCore
+from lru_rtrl.cores.gated import GatedDiagonalCell
 from lru_rtrl.registry import CORES
 
 _RECURRENT = ("W_z", "b_z", "W_h", "b_h")
@@ -36,8 +36,10 @@ _RECURRENT = ("W_z", "b_z", "W_h", "b_h")
 
 @CORES.register("mingru")
 @dataclasses.dataclass(frozen=True)
-class MinGRUCell(Cell):
+class MinGRUCell(GatedDiagonalCell):
     """No options (config.model.mingru is empty)."""
+
+    title: ClassVar[str] = "minGRU"
 
     structure: ClassVar[CoreStructure] = CoreStructure(
         diagonal=True,
@@ -46,13 +48,6 @@ class MinGRUCell(Cell):
         # W_z, b_z also move the drive z ⊙ h̃: none acts through h_{t-1} only.
         hidden_to_hidden=(),
     )
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.d_out != self.d_in:
-            raise ValueError(
-                f"The minGRU readout adds D ⊙ x, so its output width ({self.d_out}) must equal "
-                f"its input width ({self.d_in}).")
 
     def init_params(self, key: jax.Array, dtype=jnp.float32) -> Params:
         n, h = self.d_hidden, self.d_in
@@ -73,21 +68,9 @@ class MinGRUCell(Cell):
         candidate = x @ theta["W_h"].T + theta["b_h"]
         return jax.nn.sigmoid(-pre_z), jax.nn.sigmoid(pre_z) * candidate
 
-    def step(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
-        a, drive = self.coefficients(theta, x)
-        return a * h_prev + drive
-
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
-        # Gates for all steps in one vectorised pass, then a time-varying [B, T, N] scan.
-        a, drive = self.coefficients(theta, x)
-        return linear_recurrence(a, drive, h0, impl=self.scan)
-
-    def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:
-        return h @ phi["C"].T + phi["D"] * x
-
-    def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
-        pre_z = x @ theta["W_z"].T + theta["b_z"]
-        return jnp.broadcast_to(jax.nn.sigmoid(-pre_z), h_prev.shape)
+    def decay(self, theta: Params, x: jax.Array) -> jax.Array:
+        """a_t = 1 − z_t = σ(−(W_z x_t + b_z)): [..., H] -> [..., N]."""
+        return jax.nn.sigmoid(-(x @ theta["W_z"].T + theta["b_z"]))
 
 
 class MinGRU(RecurrentCore):

@@ -41,8 +41,8 @@ from typing import ClassVar, Tuple
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
-from lru_rtrl.cores.scan import linear_recurrence
+from lru_rtrl.cores.base import CoreStructure, Params, RecurrentCore
+from lru_rtrl.cores.gated import GatedDiagonalCell
 from lru_rtrl.registry import CORES
 
 MAX_SQRT_DERIVATIVE = 1000.0
@@ -72,8 +72,9 @@ def lambda_for_power(power: jax.Array, c: float) -> jax.Array:
 
 @CORES.register("rglru")
 @dataclasses.dataclass(frozen=True)
-class RGLRUCell(Cell):
+class RGLRUCell(GatedDiagonalCell):
     """Options (config.model.rglru): a_min, a_max (range of a^c at init), c (gate sharpness)."""
+    title: ClassVar[str] = "RG-LRU"
     a_min: float = 0.9
     a_max: float = 0.999
     c: float = 8.0
@@ -94,10 +95,6 @@ class RGLRUCell(Cell):
                 f"a_max={self.a_max}.")
         if not self.c > 0:
             raise ValueError(f"config.model.rglru.c must be > 0, got {self.c}.")
-        if self.d_out != self.d_in:
-            raise ValueError(
-                f"The RG-LRU readout adds D ⊙ x, so its output width ({self.d_out}) must equal "
-                f"its input width ({self.d_in}).")
 
     def init_params(self, key: jax.Array, dtype=jnp.float32) -> Params:
         n, h = self.d_hidden, self.d_in
@@ -128,20 +125,9 @@ class RGLRUCell(Cell):
         norm = bounded_sqrt(-jnp.expm1(2.0 * log_a))
         return jnp.exp(log_a), norm * (gate * u)
 
-    def step(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
-        a, drive = self.coefficients(theta, x)
-        return a * h_prev + drive
-
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
-        # Gates for all steps in one vectorised pass, then a time-varying [B, T, N] scan.
-        a, drive = self.coefficients(theta, x)
-        return linear_recurrence(a, drive, h0, impl=self.scan)
-
-    def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:
-        return h @ phi["C"].T + phi["D"] * x
-
-    def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
-        return jnp.broadcast_to(jnp.exp(self.log_a(theta, x)), h_prev.shape)
+    def decay(self, theta: Params, x: jax.Array) -> jax.Array:
+        """a_t = exp(log a_t): [..., H] -> [..., N]."""
+        return jnp.exp(self.log_a(theta, x))
 
 
 class RGLRU(RecurrentCore):
