@@ -4,6 +4,9 @@ Memory is reported two ways:
   xla_mib   the compiled step's buffers as XLA's buffer assignment sizes them (arguments +
             outputs + temporaries): deterministic, the same on every run, and what a device
             must hold; ratios are taken on it.
+  batch_mib the input batch's share of xla_mib (inputs, mask, targets: B·T·(F + 1) floats
+            and B labels). A stream fed in chunks never holds it, so the streaming engine's
+            own memory, the one that must not grow with T, is xla_mib - batch_mib.
   rss_mib   the process's peak resident memory while compiling and running this one
             measurement (only meaningful when each measurement runs in its own process,
             `--isolate`; includes the Python / JAX runtime).
@@ -131,7 +134,9 @@ def run(setting: Setting) -> Dict[str, object]:
         step_s=float(np.median(times)), step_ms_per_token=float(np.median(times)) / setting.seq_len * 1e3,
         xla_mib=None if xla_bytes is None else xla_bytes / 2**20,
         rss_mib=_peak_rss_mib(), device_peak_mib=_device_peak_mib())
+    batch_mib = sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(args[1])) / 2**20
+    record["batch_mib"] = batch_mib
     if setting.engine == "streaming" and setting.rule != "forward":
-        record["predicted_mib"] = predicted_streaming_mib(model, params, setting.batch_size) + (
-            setting.batch_size * setting.seq_len * (setting.input_dim + 2) * 4 / 2**20)
+        record["predicted_mib"] = predicted_streaming_mib(
+            model, params, setting.batch_size) + batch_mib
     return record

@@ -56,10 +56,17 @@ def flat_memory_lines(records: List[Dict]) -> List[str]:
     for rule, runs in streaming.items():
         runs = sorted(runs, key=lambda r: r["seq_len"])
         if len(runs) > 1 and runs[0]["xla_mib"]:
-            lines.append(
-                f"streaming {rule}: XLA memory at T={runs[-1]['seq_len']} is "
-                f"{runs[-1]['xla_mib'] / runs[0]['xla_mib']:.3f}x that at T={runs[0]['seq_len']} "
-                f"(peak RSS {runs[-1]['rss_mib'] / runs[0]['rss_mib']:.3f}x)")
+            first, last = runs[0], runs[-1]
+            line = (f"streaming {rule}: XLA memory at T={last['seq_len']} is "
+                    f"{last['xla_mib'] / first['xla_mib']:.3f}x that at T={first['seq_len']} "
+                    f"(peak RSS {last['rss_mib'] / first['rss_mib']:.3f}x)")
+            if "batch_mib" in first and "batch_mib" in last:
+                # The batch is the bench's whole input; a stream fed in chunks never holds it.
+                engine_ratio = ((last["xla_mib"] - last["batch_mib"])
+                                / (first["xla_mib"] - first["batch_mib"]))
+                line += (f"; without the input batch ({first['batch_mib']:.2f} -> "
+                         f"{last['batch_mib']:.2f} MiB) {engine_ratio:.3f}x")
+            lines.append(line)
     return lines
 
 
