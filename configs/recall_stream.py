@@ -16,6 +16,8 @@ get_sweep(name):
   "reference"  tbptt with a window of 256 steps at D in {16, 32, 64, 128}: every
             dependency fits in most windows, so this is BPTT's reach on the stream, the
             upper reference for what this model can learn at each delay
+  "equal_memory"  tbptt with the window whose carried bytes equal online_full's (K = 1,683)
+            at every delay: what truncated BPTT does with online_full's memory
   "smoke"   2 tiny runs, to try the runner (tests)
 """
 
@@ -25,6 +27,11 @@ from lru_rtrl.sweeps.spec import Sweep, grid
 DELAYS = (4, 8, 16, 32, 64, 128)
 STREAM_LAUNCHER = "launch/stream.py"
 REFERENCE_WINDOW = 256
+SEEDS = (0, 1, 2)
+# tbptt carries the window's inputs and states: 10,304 + 160·K bytes for this model and 8
+# streams; online_full carries its traces, 279,584 bytes (OnlineLearner.memory_bytes). Equal at
+# K = (279,584 - 10,304) / 160 = 1,683 (tests/learner/test_learner.py checks the equality).
+EQUAL_MEMORY_WINDOW = 1683
 
 
 def get_config(arg=None):
@@ -69,7 +76,7 @@ def get_sweep(name):
     if name == "delays":
         online, tbptt = _rules({"data.delay": list(DELAYS)})
         return Sweep(
-            name="delays", grids=(grid(None, online), grid(None, tbptt)), seeds=(0,),
+            name="delays", grids=(grid(None, online), grid(None, tbptt)), seeds=SEEDS,
             rows=("data.delay", "rule", "tbptt.window"), metrics=("accuracy", "loss"),
             launcher=STREAM_LAUNCHER,
             description="Delayed recall on an endless stream, learned online (prequential "
@@ -79,15 +86,25 @@ def get_sweep(name):
             name="reference",
             grids=(grid(None, {"data.delay": [16, 32, 64, 128], "rule": "tbptt",
                                "tbptt.window": REFERENCE_WINDOW}),),
-            seeds=(0,), rows=("data.delay", "rule", "tbptt.window"),
+            seeds=SEEDS, rows=("data.delay", "rule", "tbptt.window"),
             metrics=("accuracy", "loss"), launcher=STREAM_LAUNCHER,
             description="BPTT's reach on the stream: tbptt with a 256-step window (a "
                         "source D steps back shares the window with its target for "
                         "(256 - D) of every 256 steps).")
+    if name == "equal_memory":
+        return Sweep(
+            name="equal_memory",
+            grids=(grid(None, {"data.delay": list(DELAYS), "rule": "tbptt",
+                               "tbptt.window": EQUAL_MEMORY_WINDOW}),),
+            seeds=SEEDS, rows=("data.delay", "rule", "tbptt.window"),
+            metrics=("accuracy", "loss"), launcher=STREAM_LAUNCHER,
+            description="tbptt at online_full's memory: a window of 1,683 steps carries "
+                        "279,584 bytes like online_full's traces, and updates 11 times in "
+                        "the 20,000-step stream where online_full updates 2,500 times.")
     if name == "smoke":
         online, tbptt = _rules({"data.delay": 2})
         return Sweep(name="smoke", grids=(grid("smoke", dict(online, rule="online_full")),
                                           grid("smoke", dict(tbptt, **{"tbptt.window": 4}))),
                      rows=("rule",), launcher=STREAM_LAUNCHER)
     raise ValueError(f"configs/recall_stream.py has no sweep {name!r}; known: delays, reference, "
-                     "smoke.")
+                     "equal_memory, smoke.")

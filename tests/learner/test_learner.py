@@ -14,6 +14,7 @@ import pytest
 from absl.testing import absltest, parameterized
 
 from lru_rtrl.config import load_config
+from lru_rtrl.config.files import load_config_file
 from lru_rtrl.learner import OnlineLearner, StreamInputError, restore, save
 from lru_rtrl.model import losses
 from lru_rtrl.registry import ENGINES
@@ -240,6 +241,19 @@ class FromConfigTest(absltest.TestCase):
         config.rule = "bptt"
         with pytest.raises(UnsupportedCombinationError, match="tbptt"):
             OnlineLearner.from_config(config)
+
+    def test_equal_memory_window_carries_online_fulls_bytes(self):
+        # The stream study's equal-memory comparison (configs/recall_stream.py) rests on this.
+        path = repo_path("configs", "recall_stream.py")
+        module = load_config_file(path)
+        carried = {}
+        for rule in ("online_full", "tbptt"):
+            config = load_config(path)
+            config.rule, config.tbptt.window = rule, module.EQUAL_MEMORY_WINDOW
+            learner = OnlineLearner.from_config(config)
+            state = learner.init(jax.random.PRNGKey(0), config.train.batch_size)
+            carried[rule] = learner.memory_bytes(state)["carried"]
+        self.assertEqual(carried["tbptt"], carried["online_full"])
 
 
 if __name__ == "__main__":

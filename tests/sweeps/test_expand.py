@@ -62,14 +62,14 @@ def test_names_and_commands():
 def test_a_sweep_names_its_launcher():
     sweep = load_sweep(config("recall_stream.py"), "delays")
     runs = expand.expand(sweep, config("recall_stream.py"))
-    assert len(runs) == 30 and all(r.launcher == "launch/stream.py" for r in runs)
+    assert len(runs) == 30 * 3 and all(r.launcher == "launch/stream.py" for r in runs)
     argv = shlex.split(runs[0].command("configs/recall_stream.py", "/tmp/root"))
     assert argv[:2] == ["python", "launch/stream.py"]
     assert expand.Run.from_json(runs[0].to_json()) == runs[0]
     # The BPTT reference of the stream study: one long tbptt window at four delays.
     reference = expand.expand(load_sweep(config("recall_stream.py"), "reference"),
                               config("recall_stream.py"))
-    assert [r.launcher for r in reference] == ["launch/stream.py"] * 4
+    assert [r.launcher for r in reference] == ["launch/stream.py"] * 4 * 3
     assert all("--config.tbptt.window=256" in r.command("c.py", "/r") for r in reference)
     # The default, and manifests written before the field existed: launch/main.py.
     copy_run = expand.expand(load_sweep(config("copy.py"), "smoke"), config("copy.py"))[0]
