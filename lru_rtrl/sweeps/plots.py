@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -44,6 +44,34 @@ def row_label(row: RowResult) -> str:
     return " / ".join(str(v) for _, v in row.row) or "all"
 
 
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def row_styles(rows: Sequence[RowResult]) -> List[Dict[str, Any]]:
+    """A distinct (color, linestyle) per row: rows keyed by two or more settings take their
+    color from the first (e.g. the core) and their line style from the rest (e.g. the rule);
+    otherwise colors cycle through tab10 and the line style changes every 10 rows."""
+    plt = pyplot()
+    colors = plt.get_cmap("tab10").colors
+    firsts, rests = [], []
+    for row in rows:
+        values = [v for _, v in row.row]
+        first, rest = (values[0], tuple(values[1:])) if values else (None, ())
+        firsts += [first] if first not in firsts else []
+        rests += [rest] if rest not in rests else []
+    grouped = (len(firsts) <= len(colors) and len(rests) <= len(_LINESTYLES)
+               and all(len(row.row) > 1 for row in rows))
+    styles = []
+    for i, row in enumerate(rows):
+        if grouped:
+            values = [v for _, v in row.row]
+            color, style = firsts.index(values[0]), rests.index(tuple(values[1:]))
+        else:
+            color, style = i % len(colors), (i // len(colors)) % len(_LINESTYLES)
+        styles.append(dict(color=colors[color], ls=_LINESTYLES[style]))
+    return styles
+
+
 def mean_band(curves: Sequence[List[Tuple[int, float]]]
               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(steps, mean, std) over curves at every step any of them has (std 0 with one curve)."""
@@ -63,8 +91,8 @@ def _runs(row: RowResult):
     return row.chosen.done if row.chosen else []
 
 
-def _band(ax, steps, mean, std, label, color=None, log=False):
-    line, = ax.plot(steps, mean, label=label, color=color, lw=1.6)
+def _band(ax, steps, mean, std, label, color=None, log=False, ls="-"):
+    line, = ax.plot(steps, mean, label=label, color=color, lw=1.6, ls=ls)
     low = mean - std
     if log:  # keep the band on the axis: a std larger than the mean would go negative
         low = np.maximum(low, mean / 10)
@@ -77,13 +105,14 @@ def learning_curves(rows: Sequence[RowResult], split: str, metrics: Sequence[str
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.8), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         log = metric == "loss"
-        for row in rows:
+        for row, style in zip(rows, row_styles(rows)):
             curves = [r.curves.get(f"{split}/{metric}", []) for r in _runs(row)]
             curves = [c for c in curves if c]
             if not curves:
                 continue
             steps, mean, std = mean_band(curves)
-            _band(ax, steps, mean, std, f"{row_label(row)} (n={len(curves)})", log=log)
+            _band(ax, steps, mean, std, f"{row_label(row)} (n={len(curves)})", log=log,
+                  **style)
         ax.set_xlabel("training step")
         ax.set_ylabel(f"{split} {metric}")
         if log:

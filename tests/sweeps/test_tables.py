@@ -7,7 +7,7 @@ import pytest
 
 from lru_rtrl.sweeps import plots, tables
 from lru_rtrl.sweeps.results import read_run
-from lru_rtrl.sweeps.select import Stat, select_rows
+from lru_rtrl.sweeps.select import RowResult, Stat, select_rows
 from lru_rtrl.sweeps.spec import Sweep, grid
 
 SWEEP = Sweep(name="demo", grids=(grid(None, {"rule": ["bptt", "online_full"],
@@ -111,3 +111,21 @@ def test_missing_matplotlib_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(plots.PlotsUnavailable, match=r"pip install -e '.\[plots\]'"):
         plots.pyplot()
+
+
+def test_every_row_of_a_plot_has_its_own_style():
+    pytest.importorskip("matplotlib")
+
+    def row(*pairs):
+        return RowResult(row=tuple(pairs), candidates=[], chosen=None, varying=[],
+                         at_best={}, final={}, select=None)
+
+    cores, rules = ("lru", "rglru", "mingru", "gru"), ("bptt", "online_full", "online_truncated")
+    grouped = [row(("model.core", c), ("rule", r)) for c in cores for r in rules]
+    styles = plots.row_styles(grouped)
+    assert len({(s["color"], s["ls"]) for s in styles}) == 12
+    # Grouped: the color says the core, the line style says the rule.
+    assert styles[0]["color"] == styles[2]["color"] != styles[3]["color"]
+    assert styles[0]["ls"] == styles[3]["ls"] != styles[1]["ls"]
+    single = [row(("seed_group", i)) for i in range(14)]
+    assert len({(s["color"], s["ls"]) for s in plots.row_styles(single)}) == 14
