@@ -1,11 +1,12 @@
 """The table and plot of a stream study: accuracy vs delay per rule, with carried memory.
 
-    python launch/stream_report.py --root=/work/runs/delays --out=docs/streaming
+    python launch/stream_report.py --root=runs/delays [--root=runs/equal_memory ...] \
+        --out=docs/streaming
 
-Reads every finished run under --root (summary.json and config.json of launch/stream.py),
-averages the final accuracy over seeds per (rule, delay), and writes `<out>/delays.md`
-(a Markdown table: one row per rule with its carried bytes, one column per delay) and
-`<out>/delays.png` (accuracy vs delay, one line per rule).
+Reads every finished run under each --root (summary.json and config.json of
+launch/stream.py), and writes `<out>/delays.md` (a Markdown table: one row per rule with its
+carried bytes, one column per delay, the final accuracy's mean ± std over seeds, std with
+n - 1) and `<out>/delays.png` (accuracy vs delay, one line per rule, ± std as error bars).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ if _REPO not in sys.path:
 
 from absl import app, flags  # noqa: E402
 
-_ROOT = flags.DEFINE_string("root", None, "The sweep's root (one workdir per run).",
-                            required=True)
+_ROOT = flags.DEFINE_multi_string("root", None, "A sweep's root (one workdir per run); "
+                                  "repeat to put several sweeps in one table.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Where delays.md and delays.png go.", required=True)
 
 
@@ -32,10 +33,11 @@ def rule_name(config) -> str:
         else config["rule"]
 
 
-def collect(root: str):
+def collect(roots):
     """{rule: {delay: [accuracy per seed]}}, {rule: carried bytes}, chance accuracy."""
     accuracy, carried, chance = defaultdict(lambda: defaultdict(list)), {}, None
-    for summary_path in sorted(glob.glob(os.path.join(root, "*", "summary.json"))):
+    paths = [p for root in roots for p in sorted(glob.glob(os.path.join(root, "*", "summary.json")))]
+    for summary_path in paths:
         workdir = os.path.dirname(summary_path)
         with open(summary_path, encoding="utf-8") as handle:
             summary = json.load(handle)
@@ -48,16 +50,38 @@ def collect(root: str):
     return accuracy, carried, chance
 
 
+def mean_std(values):
+    """(mean, std with n - 1; None for one value)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def _rule_order(rule: str):
+    # online rules first, then tbptt by window
+    if rule.startswith("tbptt K="):
+        return (1, int(rule.split("=")[1]), rule)
+    return (0, 0, rule)
+
+
 def table(accuracy, carried) -> str:
     delays = sorted({d for per in accuracy.values() for d in per})
     lines = ["| rule | carried bytes | " + " | ".join(f"D = {d}" for d in delays) + " |",
              "|---|---:|" + "---:|" * len(delays)]
-    for rule in sorted(accuracy):
+    seeds = sorted({len(v) for per in accuracy.values() for v in per.values()})
+    for rule in sorted(accuracy, key=_rule_order):
         cells = []
         for d in delays:
             values = accuracy[rule].get(d, [])
-            cells.append(f"{sum(values) / len(values):.3f}" if values else "–")
+            if not values:
+                cells.append("–")
+                continue
+            mean, std = mean_std(values)
+            cells.append(f"{mean:.3f}" if std is None else f"{mean:.3f} ± {std:.3f}")
         lines.append(f"| {rule} | {carried[rule]:,} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"Seeds per cell: {', '.join(map(str, seeds))}; mean ± std (n - 1).")
     return "\n".join(lines)
 
 
@@ -65,10 +89,11 @@ def plot(accuracy, chance, path: str) -> None:
     from lru_rtrl.sweeps.plots import pyplot
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(6, 4))
-    for rule in sorted(accuracy):
+    for rule in sorted(accuracy, key=_rule_order):
         delays = sorted(accuracy[rule])
-        means = [sum(accuracy[rule][d]) / len(accuracy[rule][d]) for d in delays]
-        axis.plot(delays, means, marker="o", label=rule)
+        stats = [mean_std(accuracy[rule][d]) for d in delays]
+        axis.errorbar(delays, [m for m, _ in stats], yerr=[s or 0.0 for _, s in stats],
+                      marker="o", capsize=3, label=rule)
     if chance:
         axis.axhline(chance, color="grey", linestyle=":", label="chance")
     axis.set_xscale("log", base=2)
@@ -77,13 +102,14 @@ def plot(accuracy, chance, path: str) -> None:
     axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main(argv):
     del argv
     accuracy, carried, chance = collect(_ROOT.value)
     if not accuracy:
-        sys.exit(f"No finished runs (summary.json) under {_ROOT.value}.")
+        sys.exit(f"No finished runs (summary.json) under {', '.join(_ROOT.value)}.")
     os.makedirs(_OUT.value, exist_ok=True)
     text = table(accuracy, carried)
     with open(os.path.join(_OUT.value, "delays.md"), "w", encoding="utf-8") as handle:
