@@ -36,7 +36,8 @@ def rule_name(config) -> str:
 def collect(roots):
     """{rule: {delay: [accuracy per seed]}}, {rule: carried bytes}, chance accuracy."""
     accuracy, carried, chance = defaultdict(lambda: defaultdict(list)), {}, None
-    paths = [p for root in roots for p in sorted(glob.glob(os.path.join(root, "*", "summary.json")))]
+    paths = [path for root in roots
+             for path in sorted(glob.glob(os.path.join(root, "*", "summary.json")))]
     for summary_path in paths:
         workdir = os.path.dirname(summary_path)
         with open(summary_path, encoding="utf-8") as handle:
