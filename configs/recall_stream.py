@@ -72,6 +72,15 @@ def _rules(axes):
     return online, tbptt
 
 
+def _window_sweep(name, delays, window, description):
+    """tbptt with one window at several delays, 3 seeds (sweeps `reference`, `equal_memory`)."""
+    return Sweep(
+        name=name,
+        grids=(grid(None, {"data.delay": delays, "rule": "tbptt", "tbptt.window": window}),),
+        seeds=SEEDS, rows=("data.delay", "rule", "tbptt.window"),
+        metrics=("accuracy", "loss"), launcher=STREAM_LAUNCHER, description=description)
+
+
 def get_sweep(name):
     if name == "delays":
         online, tbptt = _rules({"data.delay": list(DELAYS)})
@@ -82,25 +91,16 @@ def get_sweep(name):
             description="Delayed recall on an endless stream, learned online (prequential "
                         "accuracy over the last quarter of the stream).")
     if name == "reference":
-        return Sweep(
-            name="reference",
-            grids=(grid(None, {"data.delay": [16, 32, 64, 128], "rule": "tbptt",
-                               "tbptt.window": REFERENCE_WINDOW}),),
-            seeds=SEEDS, rows=("data.delay", "rule", "tbptt.window"),
-            metrics=("accuracy", "loss"), launcher=STREAM_LAUNCHER,
-            description="BPTT's reach on the stream: tbptt with a 256-step window (a "
-                        "source D steps back shares the window with its target for "
-                        "(256 - D) of every 256 steps).")
+        return _window_sweep(
+            "reference", [16, 32, 64, 128], REFERENCE_WINDOW,
+            "BPTT's reach on the stream: tbptt with a 256-step window (a source D steps back "
+            "shares the window with its target for (256 - D) of every 256 steps).")
     if name == "equal_memory":
-        return Sweep(
-            name="equal_memory",
-            grids=(grid(None, {"data.delay": list(DELAYS), "rule": "tbptt",
-                               "tbptt.window": EQUAL_MEMORY_WINDOW}),),
-            seeds=SEEDS, rows=("data.delay", "rule", "tbptt.window"),
-            metrics=("accuracy", "loss"), launcher=STREAM_LAUNCHER,
-            description="tbptt at online_full's memory: a window of 1,683 steps carries "
-                        "279,584 bytes like online_full's traces, and updates 11 times in "
-                        "the 20,000-step stream where online_full updates 2,500 times.")
+        return _window_sweep(
+            "equal_memory", list(DELAYS), EQUAL_MEMORY_WINDOW,
+            "tbptt at online_full's memory: a window of 1,683 steps carries 279,584 bytes "
+            "like online_full's traces, and updates 11 times in the 20,000-step stream where "
+            "online_full updates 2,500 times.")
     if name == "smoke":
         online, tbptt = _rules({"data.delay": 2})
         return Sweep(name="smoke", grids=(grid("smoke", dict(online, rule="online_full")),
