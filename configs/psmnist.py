@@ -1,7 +1,8 @@
 """Permuted sequential MNIST (784 steps, one fixed pixel permutation, 10 classes).
 
-configs/smnist.py's experiment on the permuted task. The permutation is fixed by
-data.permutation_seed (default 0), independent of the training and data seeds. Data: tfds
+configs/smnist.py's experiment on the permuted task. The permutation is the bit-reversal
+one, as in the paper's code (--config.data.permutation=random draws one from
+data.permutation_seed instead, independent of the training and data seeds). Data: tfds
 `mnist` (--config.data.data_dir), or the MNIST IDX files (--config.data.source=idx
 --config.data.data_dir=DIR). `get_config("smoke")` is a tiny variant.
 """

@@ -27,18 +27,18 @@ class Reservoir(LearningRule):
     online = True  # nothing is propagated through time, so it streams trivially
     trained_roles = frozenset({"readout_mlp", "decoder"})
 
-    def layer_sequence(self, cell, theta, h0, x):
+    def layer_sequence(self, cell, theta, h0, x, resets=None):
         # No gradient is needed inside the stack: cut it here, so no backward pass runs
         # through any scan.
-        return jax.lax.stop_gradient(cell.sequence(theta, h0, x))
+        return jax.lax.stop_gradient(cell.sequence(theta, h0, x, resets))
 
     def init_traces(self, cell, theta, batch_size):
         return None
 
-    def update_traces(self, cell, theta, traces, h_prev, x):
+    def update_traces(self, cell, theta, traces, h_prev, x, reset=None):
         return None
 
-    def recurrent_gradient(self, cell, theta, traces, delta, h_prev, x):
+    def recurrent_gradient(self, cell, theta, traces, delta, h_prev, x, reset=None):
         return zero_like_params(theta)
 
 

@@ -80,3 +80,28 @@ class OptimizerGroups(Choice):
     BDECAY = "Bdecay"
     BFAST_AND_DECAY = "Bfast_and_decay"
     CSLOW_AND_NODECAY = "Cslow_and_nodecay"
+
+
+class DenseInit(Choice):
+    """Weight initialiser of the dense layers: encoder, GLU, ReLU readout, decoder
+    (`config.model.dense_init`); biases start at 0 either way.
+
+    lecun_normal  truncated normal with std 1/sqrt(fan in) after the truncation correction:
+                  Flax's `lecun_normal`, which the paper's code uses
+    haiku         Haiku's `hk.Linear` default: truncated normal with stddev parameter
+                  1/sqrt(fan in), whose std after truncation is 0.88x that (this library's
+                  initialiser before it matched the paper's code)
+    """
+    LECUN_NORMAL = "lecun_normal"
+    HAIKU = "haiku"
+
+
+class LossAverage(Choice):
+    """How per-step losses are averaged (`config.train.loss_average`); see
+    lru_rtrl.model.losses.
+
+    token     over every weighted prediction of the batch
+    sequence  over each sequence's weighted steps, then over sequences (the paper's code)
+    """
+    TOKEN = "token"
+    SEQUENCE = "sequence"

@@ -42,13 +42,20 @@ def model_config() -> ml_collections.ConfigDict:
         pooling="none",           # choices.Pooling: none | pool_st | pool | last
         readout_units=0,          # > 0: a ReLU layer of this width before the decoder
         scan="auto",              # choices.Scan: auto | associative | sequential
+        dense_init="lecun_normal",  # choices.DenseInit: lecun_normal (the paper's code) | haiku
         # The paper's LRU initialisation: |λ| on the ring [r_min, r_max], phase in [0, max_phase].
         lru=ml_collections.ConfigDict(dict(r_min=0.0, r_max=1.0, max_phase=6.28)),
         linear_rnn=ml_collections.ConfigDict(dict(nonlinearity="identity")),
-        gru=ml_collections.ConfigDict(dict()),
-        # Griffin's RG-LRU: a^c uniform on [a_min, a_max] at init, gate sharpness c.
-        rglru=ml_collections.ConfigDict(dict(a_min=0.9, a_max=0.999, c=8.0)),
-        mingru=ml_collections.ConfigDict(dict()),
+        # init: reference (the paper's code: LeCun-normal weights, zero biases) | pytorch.
+        gru=ml_collections.ConfigDict(dict(init="reference")),
+        # Griffin's RG-LRU. init: reference (the released code: σ(Λ)² uniform on
+        # [a_min², a_max²]) | paper (σ(Λ)^c uniform on [a_min, a_max]); heads > 1:
+        # block-diagonal gates; c: gate sharpness.
+        rglru=ml_collections.ConfigDict(dict(a_min=0.9, a_max=0.999, c=8.0, init="reference",
+                                             heads=1)),
+        # minGRU. init: paper (LeCun normal, zero biases) | reference (the released code);
+        # candidate: linear | g (the released code's positive transform); skip: D ⊙ x readout.
+        mingru=ml_collections.ConfigDict(dict(init="paper", candidate="linear", skip=True)),
     ))
 
 
@@ -77,6 +84,8 @@ def train_config() -> ml_collections.ConfigDict:
         patience=-1,              # early stopping after this many evaluations without improvement
         grad_alignment_every=0,   # > 0: log cosine / norm ratio to BPTT every this many steps
         eval_splits=("validation", "test"),
+        loss_average="token",     # choices.LossAverage: token | sequence (per-sequence mean, then
+                                  # over sequences: the paper's code, used by its LRA setups)
     ))
 
 

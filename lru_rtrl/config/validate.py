@@ -21,7 +21,8 @@ from typing import Any, List
 
 import ml_collections
 
-from lru_rtrl.config.choices import Block, Norm, OptimizerGroups, Pooling, Scan
+from lru_rtrl.config.choices import (Block, DenseInit, LossAverage, Norm, OptimizerGroups,
+                                    Pooling, Scan)
 from lru_rtrl.config.schema import base_config
 from lru_rtrl.data.base import SPLITS
 from lru_rtrl.registry import CORES, ENGINES, RULES, TASKS, UnknownNameError
@@ -129,6 +130,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
          f"config.model.readout_units must be >= 0, got {model.readout_units}.")
     need(model.scan in Scan.values(),
          f"config.model.scan must be one of {Scan.values()}, got {model.scan!r}.")
+    need(model.dense_init in DenseInit.values(),
+         f"config.model.dense_init must be one of {DenseInit.values()}, got "
+         f"{model.dense_init!r}.")
 
     need(train.batch_size >= 1, f"config.train.batch_size must be >= 1, got {train.batch_size}.")
     need(train.eval_batch_size == -1 or train.eval_batch_size >= 1,
@@ -171,6 +175,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
          f"{train.grad_alignment_every}.")
     need(train.keep_checkpoints >= 1,
          f"config.train.keep_checkpoints must be >= 1, got {train.keep_checkpoints}.")
+    need(train.loss_average in LossAverage.values(),
+         f"config.train.loss_average must be one of {LossAverage.values()}, got "
+         f"{train.loss_average!r}.")
     splits = tuple(train.eval_splits)
     need(all(s in SPLITS and s != "train" for s in splits),
          f"config.train.eval_splits must name splits among validation, test; got {splits}.")

@@ -10,7 +10,15 @@ learning rule's surrogate, or one step at a time.
 
 Every cell declares its `CoreStructure`, the only thing rules know about a core.
 
-Shapes: h: [..., N] (any leading batch / time axes), x: [..., H], y: [..., H_out].
+Segment starts. A step may start a new segment (a new sequence inside a stream, or the first
+step of a fresh one): `reset` is 1 there, and the step forgets h_{t-1}. By default that is the
+plain step from a zero state; a cell whose recurrence defines its own segment start (the
+RG-LRU sets a_t = 0, so its first input is not scaled by sqrt(1 − a_t²)) overrides
+`step_with_reset` / `sequence` and sets `distinct_segment_start`. Either way the Jacobian
+∂h_t/∂h_{t-1} is 0 at a reset, which is how rules and the oracle cut traces there.
+
+Shapes: h: [..., N] (any leading batch / time axes), x: [..., H], y: [..., H_out];
+reset: [...] (the leading axes of h), 1.0 at a segment start, else 0.0.
 """
 
 from __future__ import annotations
@@ -78,6 +86,10 @@ class Cell(abc.ABC):
     scan: str = dataclasses.field(default=Scan.AUTO, kw_only=True)
 
     structure: ClassVar[CoreStructure]
+    # True when a segment start is more than the step from a zero state (see the module
+    # docstring): callers must then mark the first step of a fresh sequence as a reset,
+    # where for other cells a reset from the zero state changes nothing.
+    distinct_segment_start: ClassVar[bool] = False
 
     def __post_init__(self):
         if self.scan not in Scan.values():
@@ -124,19 +136,44 @@ class Cell(abc.ABC):
     def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
         """The analytic diagonal of ∂f/∂h_{t-1} at (h_{t-1}, x_t): [..., N]."""
 
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
-        """All states of a sequence: h0 [B, N], x [B, T, H] -> h [B, T, N].
+    def step_with_reset(self, theta: Params, h_prev: jax.Array, x: jax.Array,
+                        reset: Optional[jax.Array]) -> jax.Array:
+        """`step`, except where reset [...] is 1: a segment starts and h_{t-1} is forgotten.
 
-        The default scans `step` sequentially; diagonal cores override it with a linear
-        recurrence run by `self.scan`.
+        The default steps from h_{t-1}·(1 − reset), so ∂h_t/∂h_{t-1} is 0 at a reset; a cell
+        with its own segment start overrides this (and `sequence`) consistently.
         """
+        if reset is None:
+            return self.step(theta, h_prev, x)
+        return self.step(theta, h_prev * keep_factor(reset, h_prev), x)
 
-        def body(h, x_t):
-            h = self.step(theta, h, x_t)
-            return h, h
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array,
+                 resets: Optional[jax.Array] = None) -> jax.Array:
+        """All states of a sequence: h0 [B, N], x [B, T, H], resets [B, T] or None -> h [B, T, N].
 
-        _, h = jax.lax.scan(body, h0, jnp.moveaxis(x, 1, 0))
+        The default scans `step_with_reset` sequentially; diagonal cores override it with a
+        linear recurrence run by `self.scan` (a reset sets that step's coefficient to 0).
+        """
+        xs = jnp.moveaxis(x, 1, 0)
+        if resets is None:
+            def body(h, x_t):
+                h = self.step(theta, h, x_t)
+                return h, h
+
+            _, h = jax.lax.scan(body, h0, xs)
+        else:
+            def body_reset(h, inputs):
+                x_t, r_t = inputs
+                h = self.step_with_reset(theta, h, x_t, r_t)
+                return h, h
+
+            _, h = jax.lax.scan(body_reset, h0, (xs, jnp.moveaxis(resets, 1, 0)))
         return jnp.moveaxis(h, 0, 1)
+
+
+def keep_factor(reset: jax.Array, like: jax.Array) -> jax.Array:
+    """(1 − reset)[..., None] in `like`'s dtype: 0 where a segment starts, else 1."""
+    return (1.0 - reset)[..., None].astype(like.dtype)
 
 
 class RecurrentCore(hk.Module):
@@ -164,15 +201,21 @@ class RecurrentCore(hk.Module):
     def initial_state(self, batch_size: int, real_dtype=jnp.float32) -> jax.Array:
         return self.cell.initial_state((batch_size,), real_dtype)
 
-    def __call__(self, x: jax.Array, rule) -> jax.Array:
+    def __call__(self, x: jax.Array, rule, resets: Optional[jax.Array] = None,
+                 h0: Optional[jax.Array] = None) -> jax.Array:
+        """x [B, T, H] -> y [B, T, H_out] through `rule`'s surrogate, from h0 [B, N] (zeros
+        when None) with segment starts `resets` [B, T] (None: none)."""
         theta, phi = self.cell.split(self.params())
-        h0 = self.cell.initial_state(x.shape[:1], x.dtype)
-        h = rule.layer_sequence(self.cell, theta, h0, x)
+        if h0 is None:
+            h0 = self.cell.initial_state(x.shape[:1], x.dtype)
+        h = rule.layer_sequence(self.cell, theta, h0, x, resets)
         return self.cell.readout(phi, h, x)
 
     def step(self, x_t: jax.Array, h_prev: jax.Array,
-             perturbation: Optional[jax.Array] = None) -> Tuple[jax.Array, jax.Array]:
+             perturbation: Optional[jax.Array] = None,
+             reset: Optional[jax.Array] = None) -> Tuple[jax.Array, jax.Array]:
         """One step. `perturbation` [B, N] is added to h_t: its gradient is the spatial error.
+        `reset` [B] is 1 where a segment starts (h_prev is forgotten there).
 
         The streaming engine and the oracle differentiate the single-step network with
         respect to this zero-valued perturbation, with h_{t-1} a constant, to read off
@@ -180,7 +223,7 @@ class RecurrentCore(hk.Module):
         the same step gives the BPTT reference.)
         """
         theta, phi = self.cell.split(self.params())
-        h = self.cell.step(theta, h_prev, x_t)
+        h = self.cell.step_with_reset(theta, h_prev, x_t, reset)
         if perturbation is not None:
             h = h + perturbation.astype(h.dtype)
         return self.cell.readout(phi, h, x_t), h

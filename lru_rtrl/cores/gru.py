@@ -7,8 +7,14 @@
 
 All weights are recurrent parameters (they enter the step); U_* act on h only and so get no
 gradient under `online_spat`. The output is y = h when the block width equals N; otherwise a
-linear readout y = C h (its only readout parameter). Initialisation: U(-1/sqrt(N), 1/sqrt(N))
-for every weight and bias (PyTorch's default).
+linear readout y = C h (its only readout parameter).
+
+Initialisation (`config.model.gru.init`):
+  "reference"  the paper's released code, which uses Flax's GRUCell defaults: input weights
+               W_* (and the readout C) LeCun-normal (truncated normal, std 1/sqrt(fan in)
+               after the truncation correction), recurrent weights U_* orthogonal, every
+               bias 0. The default.
+  "pytorch"    U(-1/sqrt(N), 1/sqrt(N)) for every weight and bias (PyTorch's GRU default).
 
 Shapes: h [..., N], x [..., H], y [..., H_out].
 """
@@ -25,12 +31,17 @@ from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
 from lru_rtrl.registry import CORES
 
 _WEIGHTS = ("W_r", "W_z", "W_n", "U_r", "U_z", "U_n", "b_r", "b_z", "b_in", "b_hn")
+INITS = ("reference", "pytorch")
+# Weights are stored [out, in] (y = x @ W^T): the fan in is the last axis.
+_lecun_normal = jax.nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)
+_orthogonal = jax.nn.initializers.orthogonal()
 
 
 @CORES.register("gru")
 @dataclasses.dataclass(frozen=True)
 class GRUCell(Cell):
-    """No options (config.model.gru is empty)."""
+    """Options (config.model.gru): init ("reference" | "pytorch", see the module docstring)."""
+    init: str = "reference"
 
     structure: ClassVar[CoreStructure] = CoreStructure(
         diagonal=False,
@@ -38,6 +49,11 @@ class GRUCell(Cell):
         hidden_axis={name: 0 for name in _WEIGHTS},
         hidden_to_hidden=("U_r", "U_z", "U_n"),
     )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.init not in INITS:
+            raise ValueError(f"config.model.gru.init must be one of {INITS}, got {self.init!r}.")
 
     @property
     def identity_readout(self) -> bool:
@@ -50,10 +66,20 @@ class GRUCell(Cell):
                   "b_r": (n,), "b_z": (n,), "b_in": (n,), "b_hn": (n,)}
         if not self.identity_readout:
             shapes["C"] = (self.d_out, n)
-        bound = 1.0 / jnp.sqrt(n)
         keys = jax.random.split(key, len(shapes))
-        return {name: jax.random.uniform(k, shape, dtype, -bound, bound)
-                for k, (name, shape) in zip(keys, sorted(shapes.items()))}
+        if self.init == "pytorch":
+            bound = 1.0 / jnp.sqrt(n)
+            return {name: jax.random.uniform(k, shape, dtype, -bound, bound)
+                    for k, (name, shape) in zip(keys, sorted(shapes.items()))}
+        params = {}
+        for k, (name, shape) in zip(keys, sorted(shapes.items())):
+            if name.startswith("U_"):
+                params[name] = _orthogonal(k, shape, dtype)
+            elif len(shape) == 2:
+                params[name] = _lecun_normal(k, shape, dtype)
+            else:
+                params[name] = jnp.zeros(shape, dtype)
+        return params
 
     def _gates(self, theta: Params, h_prev: jax.Array, x: jax.Array):
         r = jax.nn.sigmoid(x @ theta["W_r"].T + h_prev @ theta["U_r"].T + theta["b_r"])
@@ -81,5 +107,6 @@ class GRUCell(Cell):
 class GRU(RecurrentCore):
     """Haiku GRU layer: `GRU(d_in, d_hidden)(x [B, T, H], rule) -> y [B, T, N]`."""
 
-    def __init__(self, d_in: int, d_hidden: int, d_out: int = 0, *, name: str = "gru"):
-        super().__init__(GRUCell(d_in, d_hidden, d_out or d_hidden), name=name)
+    def __init__(self, d_in: int, d_hidden: int, d_out: int = 0, *, init: str = "reference",
+                 name: str = "gru"):
+        super().__init__(GRUCell(d_in, d_hidden, d_out or d_hidden, init), name=name)

@@ -9,12 +9,12 @@ Shapes: h [..., N], x [..., H], y [..., H] (H_out = H for the skip D ⊙ x).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, ClassVar, Dict
+from typing import Callable, ClassVar, Dict, Optional
 
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
+from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore, keep_factor
 from lru_rtrl.registry import CORES
 
 # ρ and its derivative (used by the analytic Jacobian diagonal).
@@ -63,16 +63,20 @@ class LinearRNNCell(Cell):
         rho = NONLINEARITIES[self.nonlinearity][0]
         return rho(h_prev) @ theta["A"].T + x @ theta["B"].T
 
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array,
+                 resets: Optional[jax.Array] = None) -> jax.Array:
         # The input drive needs no recurrence: one matmul for all steps, then a scan.
         rho = NONLINEARITIES[self.nonlinearity][0]
         drive = jnp.moveaxis(x @ theta["B"].T, 1, 0)
+        keep = (jnp.ones(drive.shape[:2] + (1,), drive.dtype) if resets is None
+                else jnp.moveaxis(keep_factor(resets, drive), 1, 0))
 
-        def body(h, u_t):
-            h = rho(h) @ theta["A"].T + u_t
+        def body(h, inputs):
+            u_t, keep_t = inputs
+            h = rho(h * keep_t) @ theta["A"].T + u_t
             return h, h
 
-        _, h = jax.lax.scan(body, h0, drive)
+        _, h = jax.lax.scan(body, h0, (drive, keep))
         return jnp.moveaxis(h, 0, 1)
 
     def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:

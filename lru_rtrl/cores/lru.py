@@ -13,12 +13,12 @@ Shapes: h [..., N] complex, x [..., H] real, y [..., H] real (H_out = H for the 
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
+from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore, keep_factor
 from lru_rtrl.cores.scan import linear_recurrence
 from lru_rtrl.registry import CORES
 
@@ -92,8 +92,11 @@ class LRUCell(Cell):
         lam = lambda_from_params(theta["nu_log"], theta["theta_log"])
         return lam * h_prev + self._drive(theta, x)
 
-    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array) -> jax.Array:
+    def sequence(self, theta: Params, h0: jax.Array, x: jax.Array,
+                 resets: Optional[jax.Array] = None) -> jax.Array:
         lam = lambda_from_params(theta["nu_log"], theta["theta_log"])
+        if resets is not None:  # λ_t = 0 at a segment start: [B, T, N] coefficients.
+            lam = lam * keep_factor(resets, lam)
         return linear_recurrence(lam, self._drive(theta, x), h0, impl=self.scan)
 
     def readout(self, phi: Params, h: jax.Array, x: jax.Array) -> jax.Array:

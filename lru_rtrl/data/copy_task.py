@@ -1,6 +1,8 @@
 """`copy`: recall a random binary pattern after a delay (docs/paper.md, Figure 2 and Table 1).
 
-With the defaults (pattern_len L = 20, n_bits = 7, padding P = 7), T = 2L + P + 1 = 48:
+With the defaults (pattern_len L = 20, n_bits = 7, padding P = 7), T = 2L + P + 1 = 48. The
+paper reports T = 48; its released code's config says padding 5 but the code pads 7, so
+P = 7 is what the code did, not a stated intent (docs/paper_departures.md):
 
   t = 0 .. 19    input channels 0..6 carry the pattern, i.i.d. Bernoulli(0.5) bits
   t = 20 .. 26   all-zero inputs

@@ -3,7 +3,8 @@
 Real data that needs no download (1,797 images, 16 grey levels, 10 classes), for demos
 and accuracy checks offline. The test split (`test_fraction`) and then the validation split
 (`val_fraction` of the rest) are drawn with the data seed; `permute=True` applies one fixed
-pixel permutation from `permutation_seed`, as in psMNIST.
+pixel permutation (`permutation`: bit_reversal, or random from `permutation_seed`), as in
+psMNIST.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Sequential image classification: an H x W x C image read row-major as H*W steps of C values.
 
 Pixels stay uint8 in memory ([N, T, C]); each batch is normalised on the fly, so CIFAR-10
-costs 150 MB rather than 600 MB. A task may apply one fixed pixel permutation (psMNIST),
-drawn from `permutation_seed` alone so that it never changes with the training or data
-seed.
+costs 150 MB rather than 600 MB. A task may apply one fixed pixel permutation (psMNIST,
+`data.permute`), chosen by `data.permutation`:
+  bit_reversal  the bit-reversal permutation (the paper's code and the S4 family's psMNIST):
+                the indices 0 .. 2^m − 1 (2^m ≥ T) with their m bits reversed, keeping those
+                below T, in order
+  random        one permutation drawn from `permutation_seed` alone, so that it never changes
+                with the training or data seed
 
 Normalisation (`data.normalize`):
   standardize   per channel, (x - mean) / std with the training split's statistics
@@ -23,6 +27,7 @@ from lru_rtrl.data import pipeline
 from lru_rtrl.data.base import Batch, DataError, TaskSpec
 
 NORMALIZATIONS = ("standardize", "unit", "symmetric")
+PERMUTATIONS = ("bit_reversal", "random")
 
 
 class ImageExamples(pipeline.Examples):
@@ -81,16 +86,36 @@ def normalization(train_pixels: np.ndarray, mode: str,
 
 
 def fixed_permutation(length: int, seed: int) -> np.ndarray:
-    """The pixel permutation of a permuted task: a function of (length, seed) only."""
+    """A random pixel permutation of a permuted task: a function of (length, seed) only."""
     rng = np.random.default_rng(np.random.SeedSequence([int(seed) % 2**32, 0x9E3, length]))
     return rng.permutation(length)
+
+
+def bit_reversal_permutation(length: int) -> np.ndarray:
+    """Position j of the permuted sequence reads pixel perm[j]: the bit reversals of
+    0 .. 2^m − 1 (m bits, 2^m the smallest power of two ≥ length) that are below `length`."""
+    bits = max(1, int(np.ceil(np.log2(length))))
+    indices = np.arange(2 ** bits)
+    reversed_indices = np.zeros_like(indices)
+    for bit in range(bits):
+        reversed_indices |= ((indices >> bit) & 1) << (bits - 1 - bit)
+    return reversed_indices[reversed_indices < length]
+
+
+def pixel_permutation(config: ml_collections.ConfigDict, length: int) -> Optional[np.ndarray]:
+    """The fixed permutation a task's data config asks for (None: row-major order)."""
+    if not config.permute:
+        return None
+    if config.permutation == "bit_reversal":
+        return bit_reversal_permutation(length)
+    return fixed_permutation(length, config.permutation_seed)
 
 
 class ImageTask(pipeline.ArrayTask):
     """Base of the sequential image tasks; subclasses read raw images in `_read`.
 
     Data options used here: normalize, val_fraction (held out of train when the source has
-    no validation split; 0 evaluates validation on the test split), permute,
+    no validation split; 0 evaluates validation on the test split), permute, permutation,
     permutation_seed.
     """
 
@@ -103,7 +128,11 @@ class ImageTask(pipeline.ArrayTask):
     @staticmethod
     def unused_options(data_config):
         if "permute" in data_config and not data_config.permute:
-            return {"permutation_seed": "data.permute is False: no permutation is drawn"}
+            why = "data.permute is False: the pixels stay in row-major order"
+            return {"permutation": why, "permutation_seed": why}
+        if data_config.get("permutation") == "bit_reversal":
+            return {"permutation_seed": "data.permutation is 'bit_reversal', which draws "
+                                        "nothing (set data.permutation='random' to use a seed)"}
         return {}
 
     def __init__(self, data_config=None):
@@ -111,6 +140,9 @@ class ImageTask(pipeline.ArrayTask):
         if self.config.normalize not in NORMALIZATIONS:
             raise DataError(f"data.normalize of task {self.NAME!r} must be one of "
                             f"{', '.join(NORMALIZATIONS)}, got {self.config.normalize!r}.")
+        if self.config.permutation not in PERMUTATIONS:
+            raise DataError(f"data.permutation of task {self.NAME!r} must be one of "
+                            f"{', '.join(PERMUTATIONS)}, got {self.config.permutation!r}.")
         if not 0.0 <= self.config.val_fraction < 1.0:
             raise DataError(f"data.val_fraction of task {self.NAME!r} must be in [0, 1), got "
                             f"{self.config.val_fraction}.")
@@ -121,7 +153,8 @@ class ImageTask(pipeline.ArrayTask):
     @property
     def spec(self) -> TaskSpec:
         height, width, channels = self.image_shape()
-        order = "permuted" if self.config.permute else "row-major"
+        order = (f"{self.config.permutation.replace('_', '-')} permuted" if self.config.permute
+                 else "row-major")
         return TaskSpec(
             name=self.NAME, seq_len=height * width, input_kind="real", input_dim=channels,
             output_shape=(self.NUM_CLASSES,), target_kind="sequence",
@@ -147,8 +180,7 @@ class ImageTask(pipeline.ArrayTask):
                 raw["validation"] = raw["test"]
         offset, scale = normalization(raw["train"][0], self.config.normalize, self.MAX_VALUE)
         height, width, _ = self.image_shape()
-        permutation = (fixed_permutation(height * width, self.config.permutation_seed)
-                       if self.config.permute else None)
+        permutation = pixel_permutation(self.config, height * width)
         return {
             split: ImageExamples(pixels, labels, offset=offset, scale=scale,
                                  permutation=permutation)
@@ -183,6 +215,6 @@ class ImageTask(pipeline.ArrayTask):
 def image_config(task: str, **fields) -> ml_collections.ConfigDict:
     """`common_config` plus the options of `ImageTask`."""
     defaults = dict(normalize="standardize", val_fraction=0.1, permute=False,
-                    permutation_seed=0)
+                    permutation="bit_reversal", permutation_seed=0)
     defaults.update(fields)
     return pipeline.common_config(task, **defaults)

@@ -7,7 +7,10 @@
                         package dataset-fashion-mnist ships Fashion-MNIST, and how MNIST
                         mirrors serve it
 The test split is the official one; validation is `val_fraction` of train, held out with
-the data seed. psMNIST applies one fixed permutation drawn from `permutation_seed`.
+the data seed. Pixels are scaled to [0, 1] (`normalize = unit`), as the paper's code does (its
+standardisation line is commented out). psMNIST applies one fixed permutation: the
+bit-reversal permutation by default, as the paper's code (`permutation = random` draws one
+from `permutation_seed` instead).
 """
 
 from __future__ import annotations
@@ -57,27 +60,29 @@ class SequentialMnist(_MnistLike):
     """MNIST digits, 784 steps of one pixel."""
 
     NAME = "smnist"
-    about = dict(T="784", input="1 pixel (real)", classes="10",
+    about = dict(T="784", input="1 pixel in [0, 1]", classes="10",
                  data="tfds `mnist` (or MNIST IDX files: data.source='idx')",
                  get="`tfds build mnist` (needs internet once)")
 
     @staticmethod
     def default_config():
-        return images.image_config("smnist", source="tfds", data_dir="")
+        return images.image_config("smnist", source="tfds", data_dir="", normalize="unit")
 
 
 @TASKS.register("psmnist")
 class PermutedSequentialMnist(_MnistLike):
-    """MNIST digits with one fixed pixel permutation (from data.permutation_seed)."""
+    """MNIST digits with one fixed pixel permutation (data.permutation: bit reversal, or
+    random from data.permutation_seed)."""
 
     NAME = "psmnist"
-    about = dict(T="784", input="1 pixel (real), fixed permutation", classes="10",
+    about = dict(T="784", input="1 pixel in [0, 1], bit-reversal permutation", classes="10",
                  data="tfds `mnist` (or MNIST IDX files: data.source='idx')",
                  get="`tfds build mnist` (needs internet once)")
 
     @staticmethod
     def default_config():
-        return images.image_config("psmnist", source="tfds", data_dir="", permute=True)
+        return images.image_config("psmnist", source="tfds", data_dir="", normalize="unit",
+                                   permute=True)
 
 
 @TASKS.register("fashion_mnist")
@@ -90,11 +95,11 @@ class SequentialFashionMnist(_MnistLike):
                 f"{FASHION_MNIST_DEBIAN_DIR}), or point data.data_dir at a directory holding "
                 f"train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
                 f"t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.")
-    about = dict(T="784", input="1 pixel (real)", classes="10",
+    about = dict(T="784", input="1 pixel in [0, 1]", classes="10",
                  data=f"IDX files in `{FASHION_MNIST_DEBIAN_DIR}` (or tfds `fashion_mnist`)",
                  get=f"`{FASHION_MNIST_APT}` (offline on Debian / Ubuntu)")
 
     @staticmethod
     def default_config():
-        return images.image_config("fashion_mnist", source="idx",
+        return images.image_config("fashion_mnist", source="idx", normalize="unit",
                                    data_dir=FASHION_MNIST_DEBIAN_DIR)

@@ -9,9 +9,11 @@ Images are grayscale PNGs.
 `data.difficulty` picks the folder: easy (curv_baseline), intermediate
 (curv_contour_length_9) or hard (curv_contour_length_14, LRA's choice and the default),
 or a folder name directly; `data.resolution` picks pathfinder32/64/128/256. The release
-has no splits: all metadata lines (files in numeric order) are split with the data seed
-into test (`test_fraction`), validation (`val_fraction` of the rest) and train. Pixels are read
-row-major, one per step, scaled to [-1, 1] by default (`normalize = symmetric`).
+has no splits: all metadata lines (files in numeric order) are split with the data seed into
+test (`test_fraction` of all images), validation (`val_fraction` of all images) and train:
+80/10/10 by default, the paper's code's split (its seed-42 draw cannot be matched: another
+random generator). Pixels are read row-major, one per step, scaled to [-1, 1] by default
+(`normalize = symmetric`).
 """
 
 from __future__ import annotations
@@ -149,11 +151,22 @@ class Pathfinder(images.ImageTask):
         entries = read_metadata(directory)
         pixels = read_images(entries, config.resolution, config.workers or os.cpu_count() or 1)
         labels = np.asarray([label for _, label, _, _ in entries], np.int64)
+        if config.val_fraction + config.test_fraction >= 1.0:
+            raise DataError(f"{self.NAME}: data.val_fraction + data.test_fraction must be below "
+                            f"1 (both are fractions of all images), got {config.val_fraction} + "
+                            f"{config.test_fraction}.")
         rest, test = pipeline.holdout(len(labels), config.test_fraction, config.seed)
-        if len(test) == 0 or len(rest) == 0:
+        # val_fraction of *all* images: a fraction val / (1 - test) of the rest.
+        kept, held = pipeline.holdout(len(rest), config.val_fraction / (1 - config.test_fraction),
+                                      config.seed + 1)
+        train, validation = rest[kept], rest[held]
+        if len(test) == 0 or len(train) == 0:
             raise DataError(f"{self.NAME}: {len(labels)} images are too few to split into "
                             f"train and test (test_fraction {config.test_fraction}).")
-        return {"train": (pixels[rest], labels[rest]), "test": (pixels[test], labels[test])}
+        splits = {"train": (pixels[train], labels[train]), "test": (pixels[test], labels[test])}
+        if config.val_fraction > 0:  # else validation is evaluated on test (ImageTask)
+            splits["validation"] = (pixels[validation], labels[validation])
+        return splits
 
 
 @TASKS.register("pathx")

@@ -26,7 +26,8 @@ class ParallelEngine(Engine):
                       normalizer=None):
         """(loss, stats) of the whole-sequence pass."""
         logits = self.logits(model, params, rng, batch, is_training=is_training, rule=rule)
-        return losses.sequence_loss(logits, batch, model.spec, model.arch.pooling, normalizer)
+        return losses.sequence_loss(logits, batch, model.spec, model.arch.pooling, normalizer,
+                                    model.loss_average)
 
     def gradient(self, model, params, rng, batch, *, normalizer=None, is_training=True,
                  rule=None):

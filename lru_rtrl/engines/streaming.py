@@ -18,7 +18,8 @@ bounded by the chunk. Each of its steps is `learn_step`, which `lru_rtrl.learner
 OnlineLearner calls too, one stream step per call.
 
 Sequence boundaries inside a stream are marked by `batch["resets"]` [B, T] (1 where a new
-sequence starts): state, pooling carry and traces of that row are zeroed before the step.
+sequence starts; the first step of a fresh stream always is one): that row's traces are
+zeroed, and the model's step forgets its state and pooling carry (the core's segment start).
 
 Memory per layer: states B·N, traces B·|θ| (element-wise) or B·N·|θ| (dense `online_full`),
 accumulators |θ| + |φ|.
@@ -35,12 +36,22 @@ import optax
 from lru_rtrl.engines.base import (Engine, check_streamable, mask_frozen, merge_recurrent,
                                    split_recurrent, tree_add)
 from lru_rtrl.model import losses
+from lru_rtrl.model.network import fresh_start
 from lru_rtrl.registry import ENGINES
 
 StreamState = Dict[str, Any]
 
 
-def _slice_step(batch: Dict[str, jax.Array], model, t: jax.Array) -> Dict[str, jax.Array]:
+def weight_scale(batch: Dict[str, jax.Array], model) -> Optional[jax.Array]:
+    """[B] factor of each row's loss weights for config.train.loss_average (None for
+    "token"), computed once per batch so that each step reads only its own column."""
+    if model.loss_average == "token":
+        return None
+    return losses.row_scale(batch, model.spec, model.arch.pooling, model.loss_average)
+
+
+def _slice_step(batch: Dict[str, jax.Array], model, t: jax.Array,
+                scale: Optional[jax.Array] = None) -> Dict[str, jax.Array]:
     """What step t reads: inputs, mask, targets, loss weights and resets, each [B, ...]
     (read in place: nothing of size [B, T] is made)."""
     at = lambda a: jax.lax.dynamic_index_in_dim(a, t, axis=1, keepdims=False)  # noqa: E731
@@ -48,13 +59,14 @@ def _slice_step(batch: Dict[str, jax.Array], model, t: jax.Array) -> Dict[str, j
     resets = at(batch["resets"]) if "resets" in batch else jnp.zeros_like(mask_t)
     return {"inputs": at(batch["inputs"]), "mask": mask_t,
             "targets": losses.step_targets_at(batch, model.spec, t),
-            "weights": losses.step_weights_at(batch, model.spec, model.arch.pooling, t),
+            "weights": losses.step_weights_at(batch, model.spec, model.arch.pooling, t, scale),
             "resets": resets}
 
 
 def total_weight(batch: Dict[str, jax.Array], model) -> jax.Array:
     """Σ of the loss weights of all steps (the default loss normaliser)."""
-    return jnp.sum(losses.step_weights(batch, model.spec, model.arch.pooling))
+    return jnp.sum(losses.step_weights(batch, model.spec, model.arch.pooling,
+                                       model.loss_average))
 
 
 def reset_rows(tree: Any, keep: jax.Array) -> Any:
@@ -67,16 +79,17 @@ def reset_rows(tree: Any, keep: jax.Array) -> Any:
 def _step(model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_training):
     """One step of the stream. Returns (carry, traces, θ-grads, φ-grads, stats, logits_t);
     logits_t [B, *out] are the prediction made with the parameters before any update."""
-    keep = 1.0 - slice_t["resets"]
-    carry = reset_rows(carry, keep)
-    traces = [None if m is None else reset_rows(m, keep) for m in traces]
+    # A segment start (the caller marks the first step of a fresh stream too) cuts the
+    # traces; the model's step forgets the state and the pooling carry there itself.
+    reset = slice_t["resets"]
+    traces = [None if m is None else reset_rows(m, 1.0 - reset) for m in traces]
     thetas_const = jax.lax.stop_gradient(thetas)
     perturbations = [jnp.zeros_like(h) for h in carry["h"]]
 
     def loss_of(rest_params, eps):
         params = merge_recurrent(model, thetas_const, rest_params)
         new_carry, logits_t, aux = model.step(params, rng, carry, slice_t["inputs"],
-                                              slice_t["mask"], is_training, eps)
+                                              slice_t["mask"], is_training, eps, reset)
         loss_t, stats = losses.step_loss(logits_t, slice_t["targets"], slice_t["weights"],
                                          model.spec, normalizer)
         return loss_t, (new_carry, aux, stats, logits_t)
@@ -87,8 +100,9 @@ def _step(model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_train
     theta_grads, new_traces = [], []
     for l, (cell, theta) in enumerate(zip(model.cells, thetas)):
         h_prev, x_t = aux["h_prev"][l], aux["x"][l]
-        m = model.rule.update_traces(cell, theta, traces[l], h_prev, x_t)
-        theta_grads.append(model.rule.recurrent_gradient(cell, theta, m, deltas[l], h_prev, x_t))
+        m = model.rule.update_traces(cell, theta, traces[l], h_prev, x_t, reset)
+        theta_grads.append(model.rule.recurrent_gradient(cell, theta, m, deltas[l], h_prev, x_t,
+                                                         reset))
         new_traces.append(m)
     return new_carry, new_traces, theta_grads, rest_grads, stats, logits_t
 
@@ -132,12 +146,14 @@ class StreamingEngine(Engine):
         if normalizer is None:
             normalizer = total_weight(batch, model)
         fresh = init_stream_state(model, params, batch_size)
+        scale = weight_scale(batch, model)
 
         def body(state, t):
             carry, traces, g_theta, g_rest, totals = state
+            slice_t = _slice_step(batch, model, t, scale)
+            slice_t["resets"] = fresh_start(slice_t["resets"], t)
             carry, traces, dg_theta, dg_rest, stats, _ = _step(
-                model, thetas, rest, rng, carry, traces, _slice_step(batch, model, t),
-                normalizer, is_training)
+                model, thetas, rest, rng, carry, traces, slice_t, normalizer, is_training)
             return (carry, traces, tree_add(g_theta, dg_theta), tree_add(g_rest, dg_rest),
                     tree_add(totals, stats)), None
 
@@ -184,6 +200,7 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
     trained = model.trained_mask(params)
     state = stream_state if stream_state is not None else init_stream_state(
         model, params, batch_size)
+    scale = weight_scale(batch, model)
 
     def body(loop, t):
         params, opt_state, state, totals, updates = loop
@@ -191,7 +208,7 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
         if flush:
             at_boundary = jnp.logical_or(at_boundary, t == num_steps - 1)
         params, opt_state, state, stats, did_update, _ = learn_step(
-            model, optimizer, params, opt_state, state, _slice_step(batch, model, t), rng,
+            model, optimizer, params, opt_state, state, _slice_step(batch, model, t, scale), rng,
             at_boundary, is_training=is_training, cross_device_sum=cross_device_sum,
             trained=trained)
         return (params, opt_state, state, tree_add(totals, stats),
@@ -225,6 +242,7 @@ def learn_step(model, optimizer: optax.GradientTransformation, params, opt_state
     reduce = cross_device_sum or (lambda tree: tree)
     trained = trained if trained is not None else model.trained_mask(params)
     thetas, rest = split_recurrent(model, params)
+    slice_t = dict(slice_t, resets=fresh_start(slice_t["resets"], state["position"]))
     # Each step's loss is not normalised inside the window: the update divides by its weight.
     carry, traces, dg_theta, dg_rest, stats, logits_t = _step(
         model, thetas, rest, rng, state["carry"], state["traces"], slice_t,

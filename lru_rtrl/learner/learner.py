@@ -33,10 +33,11 @@ import optax
 
 from lru_rtrl.config.choices import Pooling
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.engines.streaming import init_stream_state, learn_step, reset_rows
+from lru_rtrl.engines.streaming import init_stream_state, learn_step
 from lru_rtrl.learner import inputs as inputs_lib
 from lru_rtrl.learner.window import init_window_state, window_step
 from lru_rtrl.model import build_model, dummy_batch
+from lru_rtrl.model.network import fresh_start
 from lru_rtrl.registry import RULES, TASKS
 from lru_rtrl.rules.base import UnsupportedCombinationError
 
@@ -188,15 +189,19 @@ class OnlineLearner:
 
     def _predict_impl(self, state, slice_t):
         stream = state["stream"]
-        carry = reset_rows(stream["carry"], 1.0 - slice_t["resets"])
-        carry, logits, _ = self.model.step(state["params"], None, carry, slice_t["inputs"],
-                                           slice_t["mask"], False)
-        return logits, dict(state, stream=dict(stream, carry=carry))
+        reset = fresh_start(slice_t["resets"], stream["position"])
+        carry, logits, _ = self.model.step(state["params"], None, stream["carry"],
+                                           slice_t["inputs"], slice_t["mask"], False,
+                                           reset_t=reset)
+        # The position counts the steps this stream has taken (the first one starts a segment).
+        return logits, dict(state, stream=dict(stream, carry=carry,
+                                               position=stream["position"] + 1))
 
     def predict(self, state: LearnerState, x_t, reset_t=None):
         """Prediction only (no gradient, no traces, no update): (logits_t, state) with the
-        network state advanced. For inference once learning stops: traces and tbptt's
-        window are left as they were, so do not interleave it with `step` on one stream."""
+        network state and the stream's step count advanced. For inference once learning
+        stops: traces and tbptt's window are left as they were, so do not interleave it with
+        `step` on one stream."""
         batch = self.batch_size(state)
         target = np.zeros((batch,) + tuple(self.model.spec.output_shape[:-1]), np.int32)
         slice_t = inputs_lib.step_inputs(self.model.spec, batch, self._dtype(state), x_t,

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import optax
 
 from lru_rtrl.engines.base import mask_frozen
-from lru_rtrl.engines.streaming import reset_rows
 from lru_rtrl.model import losses
+from lru_rtrl.model.network import fresh_start
 
 
 def init_window_state(model, params, batch_size: int, window: int) -> Dict[str, Any]:
@@ -50,12 +50,13 @@ def window_step(model, optimizer: optax.GradientTransformation, window: int, par
     """One stream step under `tbptt`; returns what `streaming.learn_step` returns."""
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     one = jnp.ones((), dtype)
-    carry = reset_rows(state["carry"], 1.0 - slice_t["resets"])
-    new_carry, logits_t, _ = model.step(params, rng, carry, slice_t["inputs"], slice_t["mask"],
-                                        is_training)
+    position = state["position"]
+    # The buffer keeps the segment starts the step used (the fresh start included).
+    slice_t = dict(slice_t, resets=fresh_start(slice_t["resets"], position))
+    new_carry, logits_t, _ = model.step(params, rng, state["carry"], slice_t["inputs"],
+                                        slice_t["mask"], is_training, reset_t=slice_t["resets"])
     _, stats = losses.step_loss(logits_t, slice_t["targets"], slice_t["weights"], model.spec,
                                 one)
-    position = state["position"]
     buffer = jax.tree_util.tree_map(lambda b, v: b.at[position % window].set(v),
                                     state["buffer"], slice_t)
     at_boundary = (position + 1) % window == 0
@@ -64,8 +65,8 @@ def window_step(model, optimizer: optax.GradientTransformation, window: int, par
 
     def window_loss(p):
         def body(c, s):
-            c = reset_rows(c, 1.0 - s["resets"])
-            c, logits, _ = model.step(p, rng, c, s["inputs"], s["mask"], is_training)
+            c, logits, _ = model.step(p, rng, c, s["inputs"], s["mask"], is_training,
+                                      reset_t=s["resets"])
             loss, _ = losses.step_loss(logits, s["targets"], s["weights"], model.spec, one)
             return c, loss
         _, per_step = jax.lax.scan(body, jax.lax.stop_gradient(state["start"]), buffer)

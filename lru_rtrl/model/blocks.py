@@ -46,6 +46,7 @@ class ResidualBlock(hk.Module):
     """One residual block around a recurrent core (module names: norm, core, glu_w1, glu_w2)."""
 
     def __init__(self, cell: Cell, *, block: str, norm: str, dropout: float,
+                 w_init: Optional[hk.initializers.Initializer] = None,
                  name: Optional[str] = None):
         super().__init__(name=name)
         if block not in Block.values():
@@ -65,8 +66,9 @@ class ResidualBlock(hk.Module):
         self.core = RecurrentCore(cell, name="core")
         self.layer_norm = (hk.LayerNorm(axis=-1, create_scale=True, create_offset=True,
                                         name="norm") if norm != Norm.NONE else None)
-        self.glu_w1 = hk.Linear(width, name="glu_w1") if block == Block.FULL_GLU else None
-        self.glu_w2 = (hk.Linear(width, name="glu_w2")
+        self.glu_w1 = (hk.Linear(width, w_init=w_init, name="glu_w1")
+                       if block == Block.FULL_GLU else None)
+        self.glu_w2 = (hk.Linear(width, w_init=w_init, name="glu_w2")
                        if block in (Block.FULL_GLU, Block.HALF_GLU1, Block.HALF_GLU2) else None)
 
     def _masks(self, batch_size: int, is_training: bool, dtype):
@@ -102,15 +104,20 @@ class ResidualBlock(hk.Module):
             out = self.layer_norm(out)
         return out, x, extra
 
-    def __call__(self, u: jax.Array, rule, is_training: bool) -> jax.Array:
-        """u [B, T, D] -> [B, T, D] through the rule's whole-sequence surrogate."""
-        out, _, _ = self._wrap(u, lambda x: (self.core(x, rule), None), is_training)
+    def __call__(self, u: jax.Array, rule, is_training: bool,
+                 resets: Optional[jax.Array] = None, h0: Optional[jax.Array] = None
+                 ) -> jax.Array:
+        """u [B, T, D] -> [B, T, D] through the rule's whole-sequence surrogate, the core
+        starting from h0 [B, N] (zeros when None) with segment starts `resets` [B, T]."""
+        out, _, _ = self._wrap(u, lambda x: (self.core(x, rule, resets, h0), None),
+                               is_training)
         return out
 
     def step(self, u_t: jax.Array, h_prev: jax.Array, is_training: bool,
-             perturbation: Optional[jax.Array] = None
+             perturbation: Optional[jax.Array] = None, reset: Optional[jax.Array] = None
              ) -> Tuple[jax.Array, jax.Array, jax.Array]:
-        """u_t [B, D], h_prev [B, N] -> (block output [B, D], h_t [B, N], core input x_t [B, D])."""
+        """u_t [B, D], h_prev [B, N], reset [B] -> (block output [B, D], h_t [B, N], core
+        input x_t [B, D])."""
         out, x_t, h_t = self._wrap(
-            u_t, lambda x: self.core.step(x, h_prev, perturbation), is_training)
+            u_t, lambda x: self.core.step(x, h_prev, perturbation, reset), is_training)
         return out, h_t, x_t

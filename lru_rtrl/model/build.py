@@ -8,8 +8,8 @@ and returns a `Model` holding pure functions:
   model.init(rng, batch) -> params
   model.apply(params, rng, batch, is_training, rule=None, remat=False) -> logits
       (whole sequence)
-  model.step(params, rng, carry, inputs_t, mask_t, is_training, perturbations=None)
-      -> (carry, logits_t, aux) (one step; see SequenceModel.step)
+  model.step(params, rng, carry, inputs_t, mask_t, is_training, perturbations=None,
+             reset_t=None) -> (carry, logits_t, aux) (one step; see SequenceModel.step)
   model.initial_carry(batch_size, dtype) -> carry for `step`
 
 `apply` takes any registered rule (default: the model's own), which is how the BPTT gradient
@@ -50,6 +50,7 @@ class Model:
     rule: LearningRule
     engine: Engine
     arch: Architecture
+    loss_average: str = "token"   # choices.LossAverage (config.train.loss_average)
 
     def module(self) -> SequenceModel:
         return SequenceModel(self.cells, self.arch, name="model")
@@ -61,8 +62,9 @@ class Model:
 
     @functools.lru_cache(maxsize=None)
     def _step_transform(self, is_training: bool):
-        def step(carry, inputs_t, mask_t, perturbations):
-            return self.module().step(carry, inputs_t, mask_t, is_training, perturbations)
+        def step(carry, inputs_t, mask_t, perturbations, reset_t):
+            return self.module().step(carry, inputs_t, mask_t, is_training, perturbations,
+                                      reset_t)
         return hk.transform(step)
 
     def init(self, rng: jax.Array, batch: Dict[str, jax.Array]) -> hk.Params:
@@ -76,9 +78,9 @@ class Model:
             params, rng, batch)
 
     def step(self, params, rng, carry, inputs_t, mask_t, is_training: bool,
-             perturbations=None):
+             perturbations=None, reset_t=None):
         return self._step_transform(is_training).apply(
-            params, rng, carry, inputs_t, mask_t, perturbations)
+            params, rng, carry, inputs_t, mask_t, perturbations, reset_t)
 
     def initial_carry(self, batch_size: int, dtype=jnp.float32) -> Dict[str, Any]:
         return initial_carry(self.cells, self.arch.d_model, batch_size, dtype)
@@ -110,7 +112,8 @@ def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec,
     """Looks up core, rule and engine, checks the combination and returns the `Model`.
 
     `config`, the whole experiment config, gives the rule its options (`rule.configure`,
-    e.g. the window of `tbptt` from config.tbptt); without it the rule keeps its defaults.
+    e.g. the window of `tbptt` from config.tbptt) and the loss averaging
+    (config.train.loss_average); without it both keep their defaults.
 
     Raises UnknownNameError for unknown names and UnsupportedCombinationError (or ValueError
     for bad option values) for combinations that cannot work.
@@ -130,7 +133,9 @@ def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec,
     structure = cells[0].structure
     rule_obj.check(structure, engine_obj)
     engine_obj.check(rule=rule_obj, structure=structure, spec=spec, pooling=arch.pooling)
-    model = Model(spec=spec, cells=cells, rule=rule_obj, engine=engine_obj, arch=arch)
+    loss_average = config.train.loss_average if config is not None else "token"
+    model = Model(spec=spec, cells=cells, rule=rule_obj, engine=engine_obj, arch=arch,
+                  loss_average=loss_average)
     logging.info("Model: %d x %s (d_model %d, d_hidden %d); %s", model_config.n_layers,
                  model_config.core, model_config.d_model, model_config.d_hidden,
                  describe(rule_obj, structure))

@@ -10,6 +10,13 @@ independent predictions (the copy task's 7 bits, logits [..., 7, 2]) average ℓ
 `normalizer` defaults to Σ w of the local batch; the multi-device training step passes the
 global Σ w (a psum over devices) so that every device's loss adds up to the loss of the whole
 batch, whatever its split.
+
+Averaging (`config.train.loss_average`, per-step pooling only):
+  token     every weighted prediction counts once: the loss is the mean over all of them
+            (a 4,096-step sequence weighs 14x a 300-step one)
+  sequence  each sequence's per-step losses are averaged over its own weighted steps, then the
+            sequences are averaged (the paper's released code): w_{b,t} is divided by
+            Σ_t w_{b,t}, so Σ w counts sequences
 """
 
 from __future__ import annotations
@@ -19,8 +26,11 @@ from typing import Dict, Optional
 import jax
 import jax.numpy as jnp
 
+from lru_rtrl.config.choices import LossAverage
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import pooling as pooling_lib
+
+AVERAGES = LossAverage.values()
 
 
 def cross_entropy(logits: jax.Array, targets: jax.Array, spec: TaskSpec) -> jax.Array:
@@ -50,25 +60,45 @@ def example_weights(batch: Dict[str, jax.Array]) -> jax.Array:
     return jnp.ones(batch["mask"].shape[:1], jnp.float32)
 
 
-def step_weights(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str) -> jax.Array:
+def _base_step_weights(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str) -> jax.Array:
+    """[B, T]: where a per-step prediction counts (before averaging and example weights)."""
+    mask = batch["mask"].astype(jnp.float32)
+    if pooling == "last":
+        return pooling_lib.last_step_mask(mask)
+    if spec.target_kind == "per_step":
+        return batch["loss_mask"].astype(jnp.float32) * mask
+    return mask
+
+
+def row_scale(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
+              average: str = "token") -> jax.Array:
+    """[B]: the factor of each row's step weights: 1 for "token"; 1 / Σ_t w_{b,t} for
+    "sequence" (0 for a row without a weighted step), which makes each sequence count once."""
+    if average not in AVERAGES:
+        raise ValueError(f"config.train.loss_average must be one of {AVERAGES}, got "
+                         f"{average!r}.")
+    if average == "token" or pooling in pooling_lib.SEQUENCE_POOLINGS:
+        return jnp.ones(batch["mask"].shape[:1], jnp.float32)
+    total = jnp.sum(_base_step_weights(batch, spec, pooling), axis=1)
+    return jnp.where(total > 0, 1.0 / jnp.maximum(total, 1e-12), 0.0)
+
+
+def step_weights(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
+                 average: str = "token") -> jax.Array:
     """w_{b,t} [B, T]: the weight of step t's prediction when predictions are made per step.
 
     For `last`, the weight sits on the last valid step (the streaming form of `last`).
+    `average` is config.train.loss_average (module docstring).
     """
-    mask = batch["mask"].astype(jnp.float32)
-    if pooling == "last":
-        base = pooling_lib.last_step_mask(mask)
-    elif spec.target_kind == "per_step":
-        base = batch["loss_mask"].astype(jnp.float32) * mask
-    else:
-        base = mask
-    return base * example_weights(batch)[:, None]
+    scale = row_scale(batch, spec, pooling, average) * example_weights(batch)
+    return _base_step_weights(batch, spec, pooling) * scale[:, None]
 
 
 def step_weights_at(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
-                    t: jax.Array) -> jax.Array:
+                    t: jax.Array, scale: Optional[jax.Array] = None) -> jax.Array:
     """w_{b,t} [B] of step t: `step_weights(...)[:, t]` without materialising [B, T]
-    (the streaming engine reads one step at a time, with memory independent of T)."""
+    (the streaming engine reads one step at a time, with memory independent of T).
+    `scale` [B] is `row_scale(...)` for averages other than "token", computed once."""
     mask = batch["mask"]
     mask_t = _at(mask, t).astype(jnp.float32)
     if pooling == "last":
@@ -81,7 +111,8 @@ def step_weights_at(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
         base = _at(batch["loss_mask"], t).astype(jnp.float32) * mask_t
     else:
         base = mask_t
-    return base * example_weights(batch)
+    weights = base * example_weights(batch)
+    return weights if scale is None else weights * scale
 
 
 def step_targets_at(batch: Dict[str, jax.Array], spec: TaskSpec, t: jax.Array) -> jax.Array:
@@ -104,7 +135,8 @@ def step_targets(batch: Dict[str, jax.Array], spec: TaskSpec) -> jax.Array:
 
 
 def sequence_loss(logits: jax.Array, batch: Dict[str, jax.Array], spec: TaskSpec,
-                  pooling: str, normalizer: Optional[jax.Array] = None):
+                  pooling: str, normalizer: Optional[jax.Array] = None,
+                  average: str = "token"):
     """The batch loss of whole-sequence logits.
 
     Args:
@@ -120,7 +152,7 @@ def sequence_loss(logits: jax.Array, batch: Dict[str, jax.Array], spec: TaskSpec
         weights = example_weights(batch)
     else:
         targets = step_targets(batch, spec)
-        weights = step_weights(batch, spec, pooling)
+        weights = step_weights(batch, spec, pooling, average)
     ell = cross_entropy(logits, targets, spec)
     acc = correct(logits, targets)
     if acc.ndim > weights.ndim:  # several independent outputs: accuracy per output, averaged

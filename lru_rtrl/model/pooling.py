@@ -10,7 +10,9 @@
            at the last step).
 
 Masks are [B, T] (1 on real steps). Shapes: y [B, T, D] -> [B, T, D] (none, pool_st) or
-[B, D] (pool, last).
+[B, D] (pool, last). Segment starts inside a row (`resets` [B, T], a stream of several
+sequences) restart pool_st's running mean; the sequence poolings make one prediction per
+row and refuse them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import Dict, Tuple
 import jax
 import jax.numpy as jnp
 
+from typing import Optional
+
 from lru_rtrl.config.choices import Pooling
+from lru_rtrl.cores.scan import linear_recurrence
 
 POOLINGS = Pooling.values()
 SEQUENCE_POOLINGS = tuple(p.value for p in Pooling if not p.per_step)
@@ -34,14 +39,28 @@ def last_step_mask(mask: jax.Array) -> jax.Array:
     return mask * (1.0 - following)
 
 
-def pool_sequence(y: jax.Array, mask: jax.Array, pooling: str) -> jax.Array:
-    """Pools y [B, T, D] with mask [B, T]."""
+def _running_sum(v: jax.Array, resets: Optional[jax.Array]) -> jax.Array:
+    """Σ_{s ≤ t} v_s along time, restarted where resets [B, T] is 1: v [B, T, D]."""
+    if resets is None:
+        return jnp.cumsum(v, axis=1)
+    keep = (1.0 - resets)[..., None].astype(v.dtype)
+    return linear_recurrence(keep, v, jnp.zeros_like(v[:, 0]))
+
+
+def pool_sequence(y: jax.Array, mask: jax.Array, pooling: str,
+                  resets: Optional[jax.Array] = None) -> jax.Array:
+    """Pools y [B, T, D] with mask [B, T] (and segment starts resets [B, T] or None)."""
     if pooling == "none":
         return y
     m = mask[..., None].astype(y.dtype)
+    if resets is not None and pooling not in ("none", "pool_st"):
+        raise ValueError(
+            f"Pooling {pooling!r} makes one prediction per row, but the batch marks segment "
+            "starts (resets) inside rows; use a per-step pooling ('none' or 'pool_st') for "
+            "rows that hold several sequences.")
     if pooling == "pool_st":
-        total = jnp.cumsum(m * y, axis=1)
-        count = jnp.maximum(jnp.cumsum(m, axis=1), 1.0)
+        total = _running_sum(m * y, resets)
+        count = jnp.maximum(_running_sum(m, resets), 1.0)
         past = jax.lax.stop_gradient(total - m * y)
         return (past + y) / count
     if pooling == "pool":

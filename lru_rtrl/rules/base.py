@@ -71,12 +71,13 @@ class LearningRule:
         return ()
 
     # --- parallel engine ----------------------------------------------------------------
-    def layer_sequence(self, cell: Cell, theta: Params, h0: jax.Array,
-                       x: jax.Array) -> jax.Array:
+    def layer_sequence(self, cell: Cell, theta: Params, h0: jax.Array, x: jax.Array,
+                       resets: Optional[jax.Array] = None) -> jax.Array:
         """States h [B, T, N] of one layer for input x [B, T, H], with the rule's gradient.
 
-        `cell.sequence(theta, h0, x)` gives the plain states (its scan implementation is the
-        cell's static `scan` setting); a rule wraps it in stop-gradients / custom VJPs.
+        `cell.sequence(theta, h0, x, resets)` gives the plain states (its scan implementation
+        is the cell's static `scan` setting); a rule wraps it in stop-gradients / custom VJPs.
+        `resets` [B, T] (or None) marks segment starts, where h_{t-1} is forgotten.
         """
         raise NotImplementedError
 
@@ -86,12 +87,14 @@ class LearningRule:
         raise NotImplementedError
 
     def update_traces(self, cell: Cell, theta: Params, traces: Any, h_prev: jax.Array,
-                      x: jax.Array) -> Any:
-        """M_t from M_{t-1} at (h_{t-1} [B, N], x_t [B, H])."""
+                      x: jax.Array, reset: Optional[jax.Array] = None) -> Any:
+        """M_t from M_{t-1} at (h_{t-1} [B, N], x_t [B, H]); reset [B] (or None) marks
+        segment starts, where J_t = 0 and I_t is that of `cell.step_with_reset`."""
         raise NotImplementedError
 
     def recurrent_gradient(self, cell: Cell, theta: Params, traces: Any, delta: jax.Array,
-                           h_prev: jax.Array, x: jax.Array) -> Params:
+                           h_prev: jax.Array, x: jax.Array,
+                           reset: Optional[jax.Array] = None) -> Params:
         """This step's gradient for θ, summed over the batch: δ_t · M_t (δ_t [B, N])."""
         raise NotImplementedError
 

@@ -10,8 +10,8 @@ class BPTT(LearningRule):
     name = "bptt"
     online = False
 
-    def layer_sequence(self, cell, theta, h0, x):
-        return cell.sequence(theta, h0, x)
+    def layer_sequence(self, cell, theta, h0, x, resets=None):
+        return cell.sequence(theta, h0, x, resets)
 
 
 RULES.register("bptt", BPTT())

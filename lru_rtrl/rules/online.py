@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.cores.base import Cell, CoreStructure, Params
+from lru_rtrl.cores.base import Cell, CoreStructure, Params, keep_factor
 from lru_rtrl.registry import CORES
 from lru_rtrl.rules import surrogates, traces
 from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError
@@ -82,13 +82,13 @@ class OnlineRule(LearningRule):
         return tuple(found)
 
     # --- parallel engine ----------------------------------------------------------------
-    def layer_sequence(self, cell, theta, h0, x):
+    def layer_sequence(self, cell, theta, h0, x, resets=None):
         if self.jacobian == "full":
-            h = cell.sequence(theta, h0, jax.lax.stop_gradient(x))
-            return surrogates.spatial_input_tap(cell, theta, h0, x, h)
-        h = cell.sequence(jax.lax.stop_gradient(theta), h0, jax.lax.stop_gradient(x))
+            h = cell.sequence(theta, h0, jax.lax.stop_gradient(x), resets)
+            return surrogates.spatial_input_tap(cell, theta, h0, x, h, resets)
+        h = cell.sequence(jax.lax.stop_gradient(theta), h0, jax.lax.stop_gradient(x), resets)
         return surrogates.local_sensitivity_tap(
-            cell, theta, h0, x, h, jacobian=self.jacobian,
+            cell, theta, h0, x, h, resets, jacobian=self.jacobian,
             cut_hidden_to_hidden=self.cut_hidden_to_hidden)
 
     # --- streaming engine ---------------------------------------------------------------
@@ -100,18 +100,21 @@ class OnlineRule(LearningRule):
             return traces.elementwise_init(cell, theta, batch_size, dtype)
         return traces.full_init(cell, theta, batch_size, dtype)
 
-    def update_traces(self, cell, theta, state, h_prev, x):
+    def update_traces(self, cell, theta, state, h_prev, x, reset=None):
         if self.jacobian == "none":
             return None
         if self._elementwise(cell.structure):
             diagonal = cell.jacobian_diagonal(theta, h_prev, x)
-            return traces.elementwise_update(cell, theta, state, h_prev, x, diagonal)
-        return traces.full_update(cell, theta, state, h_prev, x)
+            if reset is not None:  # J_t = 0 at a segment start
+                diagonal = diagonal * keep_factor(reset, diagonal)
+            return traces.elementwise_update(cell, theta, state, h_prev, x, diagonal, reset)
+        return traces.full_update(cell, theta, state, h_prev, x, reset)
 
-    def recurrent_gradient(self, cell, theta, state, delta, h_prev, x) -> Params:
+    def recurrent_gradient(self, cell, theta, state, delta, h_prev, x, reset=None) -> Params:
         if self.jacobian == "none":
             # M_t = I_t: the gradient is one VJP of the step (summed over the batch).
-            _, vjp_theta = jax.vjp(lambda th: cell.step(th, h_prev, x), theta)
+            _, vjp_theta = jax.vjp(lambda th: cell.step_with_reset(th, h_prev, x, reset),
+                                   theta)
             grads = dict(vjp_theta(delta.astype(h_prev.dtype))[0])
         elif self._elementwise(cell.structure):
             grads = traces.elementwise_gradient(cell, theta, state, delta)

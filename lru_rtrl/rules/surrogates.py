@@ -16,6 +16,8 @@ input is only the spatial one, (∂f/∂x_t)^T δ_t. Two surrogates implement th
       spatial cotangent for x, by VJPs of the step at (h_{s-1}, x_s).
 
 Neither materialises a trace per time step: memory is that of BPTT, O(T·N) per layer.
+Segment starts (`resets` [B, T], 1 where h_{t-1} is forgotten) enter through the cell's
+`step_with_reset`: J is 0 there, so ē does not run back across a reset.
 Shapes: h [B, T, N], h0 [B, N], x [B, T, H].
 """
 
@@ -24,7 +26,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.cores.base import Cell, Params
+from typing import Optional
+
+from lru_rtrl.cores.base import Cell, Params, keep_factor
 from lru_rtrl.cores.scan import linear_recurrence
 
 JACOBIANS = ("full", "diagonal", "none")
@@ -35,14 +39,18 @@ def previous_states(h: jax.Array, h0: jax.Array) -> jax.Array:
     return jnp.concatenate([h0[:, None].astype(h.dtype), h[:, :-1]], axis=1)
 
 
-def _input_cotangent(cell: Cell, theta: Params, h_prev, x, delta):
+def _input_cotangent(cell: Cell, theta: Params, h_prev, x, resets, delta):
     """(∂f/∂x_t)^T δ_t for all t, by one VJP of the (vectorised) step."""
-    _, vjp_x = jax.vjp(lambda x_: cell.step(theta, h_prev, x_), x)
+    _, vjp_x = jax.vjp(lambda x_: cell.step_with_reset(theta, h_prev, x_, resets), x)
     return vjp_x(delta.astype(h_prev.dtype))[0]
 
 
+def _zero_cotangent(a):
+    return None if a is None else jnp.zeros_like(a)
+
+
 def spatial_input_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array,
-                      h: jax.Array) -> jax.Array:
+                      h: jax.Array, resets: Optional[jax.Array] = None) -> jax.Array:
     """Identity on h whose backward pass also sends the spatial error to x.
 
     Use with `h = cell.sequence(θ, h0, stop_gradient(x))`; the cotangent of h passes through
@@ -51,26 +59,26 @@ def spatial_input_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array,
     # Every array is an explicit argument (none is closed over), so the surrogate composes
     # with any outer jit / grad / pmap.
     @jax.custom_vjp
-    def tap(h, x, theta, h0):
+    def tap(h, x, theta, h0, resets):
         return h
 
-    def tap_fwd(h, x, theta, h0):
-        return h, (h, x, theta, h0)
+    def tap_fwd(h, x, theta, h0, resets):
+        return h, (h, x, theta, h0, resets)
 
     def tap_bwd(residuals, delta):
-        h_res, x_res, theta_res, h0_res = residuals
+        h_res, x_res, theta_res, h0_res, resets_res = residuals
         h_prev = previous_states(h_res, h0_res)
-        ct_x = _input_cotangent(cell, theta_res, h_prev, x_res, delta)
+        ct_x = _input_cotangent(cell, theta_res, h_prev, x_res, resets_res, delta)
         return (delta, ct_x, jax.tree_util.tree_map(jnp.zeros_like, theta_res),
-                jnp.zeros_like(h0_res))
+                jnp.zeros_like(h0_res), _zero_cotangent(resets_res))
 
     tap.defvjp(tap_fwd, tap_bwd)
-    return tap(h, x, jax.lax.stop_gradient(theta), jax.lax.stop_gradient(h0))
+    return tap(h, x, jax.lax.stop_gradient(theta), jax.lax.stop_gradient(h0), resets)
 
 
 def local_sensitivity_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array,
-                          h: jax.Array, *, jacobian: str, cut_hidden_to_hidden: bool
-                          ) -> jax.Array:
+                          h: jax.Array, resets: Optional[jax.Array] = None, *, jacobian: str,
+                          cut_hidden_to_hidden: bool) -> jax.Array:
     """Identity on the (constant) states h whose backward pass applies a local online rule.
 
     Args:
@@ -84,30 +92,35 @@ def local_sensitivity_tap(cell: Cell, theta: Params, h0: jax.Array, x: jax.Array
     cut = frozenset(cell.structure.hidden_to_hidden) if cut_hidden_to_hidden else frozenset()
 
     @jax.custom_vjp
-    def tap(theta, x, h, h0):
+    def tap(theta, x, h, h0, resets):
         return h
 
-    def tap_fwd(theta, x, h, h0):
-        return h, (theta, x, h, h0)
+    def tap_fwd(theta, x, h, h0, resets):
+        return h, (theta, x, h, h0, resets)
 
     def tap_bwd(residuals, delta):
-        theta_res, x_res, h_res, h0_res = residuals
+        theta_res, x_res, h_res, h0_res, resets_res = residuals
         h_prev = previous_states(h_res, h0_res)
         delta = delta.astype(h_res.dtype)
-        ct_x = _input_cotangent(cell, theta_res, h_prev, x_res, delta)
+        ct_x = _input_cotangent(cell, theta_res, h_prev, x_res, resets_res, delta)
         if jacobian == "diagonal":
-            # a_t = diag J_{t+1} = diag ∂h_{t+1}/∂h_t; the last entry never multiplies anything.
+            # a_t = diag J_{t+1} = diag ∂h_{t+1}/∂h_t (0 where step t+1 starts a segment);
+            # the last entry never multiplies anything.
             diag = cell.jacobian_diagonal(theta_res, h_prev, x_res).astype(h_res.dtype)
+            if resets_res is not None:
+                diag = diag * keep_factor(resets_res, diag)
             a_next = jnp.concatenate([diag[:, 1:], jnp.zeros_like(diag[:, :1])], axis=1)
             e = linear_recurrence(a_next, delta, jnp.zeros_like(h0_res, dtype=h_res.dtype),
                                   impl=cell.scan, reverse=True)
         else:
             e = delta
-        _, vjp_theta = jax.vjp(lambda th: cell.step(th, h_prev, x_res), theta_res)
+        _, vjp_theta = jax.vjp(
+            lambda th: cell.step_with_reset(th, h_prev, x_res, resets_res), theta_res)
         ct_theta = dict(vjp_theta(e)[0])
         for name in cut:
             ct_theta[name] = jnp.zeros_like(ct_theta[name])
-        return ct_theta, ct_x, jnp.zeros_like(h_res), jnp.zeros_like(h0_res)
+        return (ct_theta, ct_x, jnp.zeros_like(h_res), jnp.zeros_like(h0_res),
+                _zero_cotangent(resets_res))
 
     tap.defvjp(tap_fwd, tap_bwd)
-    return tap(theta, x, jax.lax.stop_gradient(h), jax.lax.stop_gradient(h0))
+    return tap(theta, x, jax.lax.stop_gradient(h), jax.lax.stop_gradient(h0), resets)

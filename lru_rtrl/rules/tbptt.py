@@ -49,23 +49,25 @@ class TBPTT(LearningRule):
             return self
         return TBPTT(window=int(section.window))
 
-    def layer_sequence(self, cell, theta, h0, x):
+    def layer_sequence(self, cell, theta, h0, x, resets=None):
         batch, steps = x.shape[:2]
         k = self.window
         if k >= steps:  # One window: BPTT itself.
-            return cell.sequence(theta, h0, x)
+            return cell.sequence(theta, h0, x, resets)
         windows = -(-steps // k)
         pad = windows * k - steps
         # Padding goes after the last step, so it changes no real state.
         x_padded = jnp.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2))
+        r_padded = None if resets is None else jnp.pad(resets, [(0, 0), (0, pad)])
         # The state entering each window, as a constant: one plain pass without gradient.
         plain = cell.sequence(jax.lax.stop_gradient(theta), jax.lax.stop_gradient(h0),
-                              jax.lax.stop_gradient(x_padded))
+                              jax.lax.stop_gradient(x_padded), r_padded)
         carried = jax.lax.stop_gradient(plain[:, k - 1:(windows - 1) * k:k])   # [B, W-1, N]
         starts = jnp.concatenate([h0[:, None].astype(plain.dtype), carried], axis=1)
         # All windows of all rows as one batch of K-step sequences: [B·W, K, ...].
         h = cell.sequence(theta, starts.reshape((batch * windows,) + starts.shape[2:]),
-                          x_padded.reshape((batch * windows, k) + x.shape[2:]))
+                          x_padded.reshape((batch * windows, k) + x.shape[2:]),
+                          None if r_padded is None else r_padded.reshape(batch * windows, k))
         return h.reshape((batch, windows * k) + h.shape[2:])[:, :steps]
 
     def __repr__(self) -> str:

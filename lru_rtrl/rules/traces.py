@@ -17,7 +17,7 @@ a loss is Re(δ · M) where δ is JAX's cotangent of h.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import jax
 import jax.numpy as jnp
@@ -46,12 +46,13 @@ def _hidden_axes(cell: Cell, theta: Params) -> Dict[str, int]:
 
 
 def elementwise_immediate(cell: Cell, theta: Params, h_prev: jax.Array,
-                          x: jax.Array) -> Traces:
-    """I_t in the element-wise layout: {p: [B, *p.shape]} (complex for complex states)."""
+                          x: jax.Array, reset: Optional[jax.Array] = None) -> Traces:
+    """I_t in the element-wise layout: {p: [B, *p.shape]} (complex for complex states);
+    reset [B] (or None) marks segment starts (`cell.step_with_reset`)."""
     state_dtype = h_prev.dtype
 
-    def per_example(hp, xx):
-        _, vjp = jax.vjp(lambda th: cell.step(th, hp, xx), theta)
+    def per_example(hp, xx, rr):
+        _, vjp = jax.vjp(lambda th: cell.step_with_reset(th, hp, xx, rr), theta)
         ones = jnp.ones(hp.shape, state_dtype)
         real_part = vjp(ones)[0]
         if not jnp.iscomplexobj(ones):
@@ -59,7 +60,7 @@ def elementwise_immediate(cell: Cell, theta: Params, h_prev: jax.Array,
         minus_imag = vjp(1j * ones)[0]  # Re(i·M) = -Im(M)
         return {k: jax.lax.complex(real_part[k], -minus_imag[k]) for k in real_part}
 
-    return jax.vmap(per_example)(h_prev, x)
+    return jax.vmap(per_example)(h_prev, x, reset)
 
 
 def elementwise_init(cell: Cell, theta: Params, batch_size: int, state_dtype) -> Traces:
@@ -68,10 +69,11 @@ def elementwise_init(cell: Cell, theta: Params, batch_size: int, state_dtype) ->
 
 
 def elementwise_update(cell: Cell, theta: Params, traces: Traces, h_prev: jax.Array,
-                       x: jax.Array, diagonal: jax.Array) -> Traces:
+                       x: jax.Array, diagonal: jax.Array,
+                       reset: Optional[jax.Array] = None) -> Traces:
     """M_t = d_t ⊙ M_{t-1} + I_t, d_t [B, N] the (possibly zero) Jacobian diagonal."""
     axes = _hidden_axes(cell, theta)
-    immediate = elementwise_immediate(cell, theta, h_prev, x)
+    immediate = elementwise_immediate(cell, theta, h_prev, x, reset)
     return {k: unit_broadcast(diagonal, theta[k].shape, axes[k]).astype(traces[k].dtype)
             * traces[k] + immediate[k].astype(traces[k].dtype) for k in traces}
 
@@ -103,18 +105,18 @@ def full_init(cell: Cell, theta: Params, batch_size: int, state_dtype) -> Traces
 
 
 def full_update(cell: Cell, theta: Params, traces: Traces, h_prev: jax.Array,
-                x: jax.Array) -> Traces:
+                x: jax.Array, reset: Optional[jax.Array] = None) -> Traces:
     """M_t = J_t M_{t-1} + I_t with J_t [B, N, N] and I_t [B, N, *p.shape] explicit."""
     if jnp.iscomplexobj(h_prev):
         raise ValueError("Full (dense) RTRL traces support real states only; complex-state "
                          "cores are diagonal and use element-wise traces.")
-
-    def per_example(hp, xx):
-        jac_h = jax.jacfwd(lambda h_: cell.step(theta, h_, xx))(hp)          # [N, N]
-        jac_theta = jax.jacrev(lambda th: cell.step(th, hp, xx))(theta)      # {p: [N, *p]}
+    def per_example(hp, xx, rr):
+        step = lambda th, h_: cell.step_with_reset(th, h_, xx, rr)  # noqa: E731
+        jac_h = jax.jacfwd(lambda h_: step(theta, h_))(hp)           # [N, N]
+        jac_theta = jax.jacrev(lambda th: step(th, hp))(theta)       # {p: [N, *p]}
         return jac_h, jac_theta
 
-    jac_h, immediate = jax.vmap(per_example)(h_prev, x)
+    jac_h, immediate = jax.vmap(per_example)(h_prev, x, reset)
     return {k: jnp.einsum("bij,bj...->bi...", jac_h, traces[k]) + immediate[k]
             for k in traces}
 

@@ -32,9 +32,16 @@ from lru_rtrl.model import losses
 
 def _steps(model, batch):
     spec, pooling = model.spec, model.arch.pooling
-    weights = losses.step_weights(batch, spec, pooling)
+    weights = losses.step_weights(batch, spec, pooling, model.loss_average)
     targets = losses.step_targets(batch, spec)
     return weights, targets
+
+
+def _reset_at(batch, t):
+    """Segment starts of step t [B]: the batch's resets, and every row at t = 0."""
+    if t == 0:
+        return jnp.ones(batch["mask"].shape[:1], batch["mask"].dtype)
+    return batch["resets"][:, t] if "resets" in batch else None
 
 
 def bptt_reference(model, params, rng, batch, *, is_training: bool = False,
@@ -54,7 +61,8 @@ def bptt_reference(model, params, rng, batch, *, is_training: bool = False,
             if window and t > 0 and t % window == 0:
                 carry = dict(carry, h=[jax.lax.stop_gradient(h) for h in carry["h"]])
             carry, logits_t, _ = model.step(p, rng, carry, batch["inputs"][:, t],
-                                            batch["mask"][:, t], is_training)
+                                            batch["mask"][:, t], is_training,
+                                            reset_t=_reset_at(batch, t))
             loss_t, _ = losses.step_loss(logits_t, targets[:, t], weights[:, t], model.spec,
                                          normalizer)
             total = total + loss_t
@@ -71,17 +79,19 @@ def _rule_settings(rule):
     return jacobian, bool(getattr(rule, "cut_hidden_to_hidden", False))
 
 
-def _explicit_jacobians(cell, theta, h_prev, x):
-    """J [B, N, N] and I [B, N, P] at (h_prev [B, N], x [B, H]), θ flattened to P entries."""
+def _explicit_jacobians(cell, theta, h_prev, x, reset):
+    """J [B, N, N] and I [B, N, P] at (h_prev [B, N], x [B, H], reset [B]), θ flattened to P
+    entries; J is 0 where a segment starts (the cell's step forgets h_prev there)."""
     flat, unravel = ravel_pytree(theta)
     holomorphic = jnp.iscomplexobj(h_prev)
 
-    def per_example(hp, xx):
-        jac_h = jax.jacfwd(lambda h_: cell.step(theta, h_, xx), holomorphic=holomorphic)(hp)
-        jac_theta = jax.jacfwd(lambda f: cell.step(unravel(f), hp, xx))(flat)
+    def per_example(hp, xx, rr):
+        step = lambda th, h_: cell.step_with_reset(th, h_, xx, rr)  # noqa: E731
+        jac_h = jax.jacfwd(lambda h_: step(theta, h_), holomorphic=holomorphic)(hp)
+        jac_theta = jax.jacfwd(lambda f: step(unravel(f), hp))(flat)
         return jac_h, jac_theta
 
-    return jax.vmap(per_example)(h_prev, x)
+    return jax.vmap(per_example)(h_prev, x, reset)
 
 
 def _column_masks(cell, theta, cut_hidden_to_hidden):
@@ -142,7 +152,7 @@ def online_reference(model, params, rng, batch, *, rule=None, is_training: bool 
         def loss_t(rest_params, eps, carry=carry, inputs_t=inputs_t, mask_t=mask_t, t=t):
             p = merge_recurrent(model, thetas, rest_params)
             new_carry, logits_t, aux = model.step(p, rng, carry, inputs_t, mask_t,
-                                                  is_training, eps)
+                                                  is_training, eps, _reset_at(batch, t))
             value, _ = losses.step_loss(logits_t, targets[:, t], weights[:, t], model.spec,
                                         normalizer)
             return value, (new_carry, aux)
@@ -151,7 +161,11 @@ def online_reference(model, params, rng, batch, *, rule=None, is_training: bool 
             rest, perturbations)
         grad_rest = jax.tree_util.tree_map(jnp.add, grad_rest, g_rest)
         for l, (cell, theta) in enumerate(zip(model.cells, thetas)):
-            jac_h, jac_theta = _explicit_jacobians(cell, theta, aux["h_prev"][l], aux["x"][l])
+            reset_t = _reset_at(batch, t)
+            if reset_t is None:
+                reset_t = jnp.zeros(batch["mask"].shape[:1], batch["mask"].dtype)
+            jac_h, jac_theta = _explicit_jacobians(cell, theta, aux["h_prev"][l], aux["x"][l],
+                                                   reset_t)
             keep, reach = columns[l]
             if jacobian == "full":
                 j_rule = jac_h

@@ -21,8 +21,11 @@ SEQUENCE_SPEC = TaskSpec("toy_sequence", seq_len=5, input_kind="real", input_dim
 
 
 def toy_batch(spec: TaskSpec, batch_size: int = 2, seq_len: Optional[int] = None,
-              seed: int = 0, dtype=np.float64) -> Dict[str, jax.Array]:
-    """Random inputs and targets; row 1 is padded after 3 steps (if there are two rows)."""
+              seed: int = 0, dtype=np.float64, resets: bool = False) -> Dict[str, jax.Array]:
+    """Random inputs and targets; row 1 is padded after 3 steps (if there are two rows).
+
+    With `resets`, every row holds two sequences: a new one starts at t = 2 in row 0 and at
+    t = 1 in the other rows (`batch["resets"]` [B, T])."""
     rng = np.random.default_rng(seed)
     t = seq_len or spec.seq_len
     mask = np.ones((batch_size, t), dtype)
@@ -38,6 +41,11 @@ def toy_batch(spec: TaskSpec, batch_size: int = 2, seq_len: Optional[int] = None
         batch["loss_mask"] = loss_mask
     else:
         batch["targets"] = rng.integers(0, spec.num_classes, size=(batch_size,))
+    if resets:
+        marks = np.zeros((batch_size, t), dtype)
+        marks[0, min(2, t - 1)] = 1.0
+        marks[1:, min(1, t - 1)] = 1.0
+        batch["resets"] = marks
     return jax.tree_util.tree_map(jnp.asarray, batch)
 
 

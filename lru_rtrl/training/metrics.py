@@ -35,11 +35,12 @@ from lru_rtrl.model import losses
 Sums = Dict[str, jax.Array]
 
 
-def batch_weight(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str) -> jax.Array:
+def batch_weight(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
+                 average: str = "token") -> jax.Array:
     """Σ w of a batch: the denominator of its loss (see losses.sequence_loss)."""
     if pooling in pooling_lib.SEQUENCE_POOLINGS:
         return jnp.sum(losses.example_weights(batch))
-    return jnp.sum(losses.step_weights(batch, spec, pooling))
+    return jnp.sum(losses.step_weights(batch, spec, pooling, average))
 
 
 def _last_weighted_step(weights: jax.Array) -> Tuple[jax.Array, jax.Array]:
@@ -55,14 +56,15 @@ def _mean_over_outputs(x: jax.Array, batch_ndim: int) -> jax.Array:
 
 
 def eval_sums(logits: jax.Array, batch: Dict[str, jax.Array], spec: TaskSpec,
-              pooling: str) -> Sums:
-    """Weighted sums of one batch. logits: [B, T, *out] (per-step pooling) or [B, *out]."""
-    _, sums = losses.sequence_loss(logits, batch, spec, pooling)
+              pooling: str, average: str = "token") -> Sums:
+    """Weighted sums of one batch. logits: [B, T, *out] (per-step pooling) or [B, *out].
+    `average` (config.train.loss_average) weighs loss and accuracy like the training loss."""
+    _, sums = losses.sequence_loss(logits, batch, spec, pooling, average=average)
     example_w = losses.example_weights(batch)
     sums["examples"] = jnp.sum(example_w)
     if pooling in pooling_lib.SEQUENCE_POOLINGS:
         return sums
-    weights = losses.step_weights(batch, spec, pooling)                    # [B, T]
+    weights = losses.step_weights(batch, spec, pooling, average)           # [B, T]
     targets = losses.step_targets(batch, spec)                             # [B, T, ...]
     right = (jnp.argmax(logits, axis=-1) == targets).astype(jnp.float32)   # [B, T, ...]
     per_step = _mean_over_outputs(right, 2)                                # [B, T]

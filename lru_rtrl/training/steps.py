@@ -105,7 +105,7 @@ def make_steps(model: Model, optimizer: optax.GradientTransformation, *,
     The gradient comes from the model's engine; BPTT's, for the alignment diagnostic, from the
     parallel engine on the same parameters, batch and dropout rng.
     """
-    spec, pooling = model.spec, model.arch.pooling
+    spec, pooling, average = model.spec, model.arch.pooling, model.loss_average
     engine = model.engine
     parallel = ENGINES.get("parallel")
     bptt = RULES.get("bptt")
@@ -124,7 +124,7 @@ def make_steps(model: Model, optimizer: optax.GradientTransformation, *,
                           bad_step=bad)
 
     def train_step(state: TrainState, batch, rng):
-        normalizer = devices.psum(metrics_lib.batch_weight(batch, spec, pooling))
+        normalizer = devices.psum(metrics_lib.batch_weight(batch, spec, pooling, average))
         stats, grads = accumulated_gradient(engine, model, state.params,
                                             step_rng(state, rng), batch, normalizer,
                                             micro_batches)
@@ -150,10 +150,10 @@ def make_steps(model: Model, optimizer: optax.GradientTransformation, *,
 
     def eval_step(params, batch):
         logits = model.apply(params, None, batch, False)
-        return devices.psum(metrics_lib.eval_sums(logits, batch, spec, pooling))
+        return devices.psum(metrics_lib.eval_sums(logits, batch, spec, pooling, average))
 
     def alignment_step(state: TrainState, batch, rng):
-        normalizer = devices.psum(metrics_lib.batch_weight(batch, spec, pooling))
+        normalizer = devices.psum(metrics_lib.batch_weight(batch, spec, pooling, average))
         rng = step_rng(state, rng)
         _, rule_grads = accumulated_gradient(engine, model, state.params, rng, batch,
                                              normalizer, micro_batches)

@@ -134,8 +134,9 @@ class GatedCoreTest(parameterized.TestCase):
         super().setUp()
         self.enter_context(jax.enable_x64(True))
 
-    def test_rglru_initialisation_statistics(self):
-        cell = RGLRUCell(d_in=H, d_hidden=4096, d_out=H, a_min=0.8, a_max=0.99, c=6.0)
+    def test_rglru_paper_initialisation_statistics(self):
+        cell = RGLRUCell(d_in=H, d_hidden=4096, d_out=H, a_min=0.8, a_max=0.99, c=6.0,
+                         init="paper")
         p = cell.init_params(jax.random.PRNGKey(6), jnp.float64)
         # a^c = σ(Λ)^c (the decay at r_t = 1) is uniform on [a_min, a_max].
         power = np.asarray(jax.nn.sigmoid(p["Lambda"]) ** 6.0)
@@ -155,13 +156,16 @@ class GatedCoreTest(parameterized.TestCase):
         np.testing.assert_allclose(np.asarray(p["C"]).std(), 1 / np.sqrt(4096), rtol=0.05)
         chex.assert_shape(p["D"], (H,))
 
-    def test_rglru_default_options_are_griffins(self):
+    def test_rglru_default_options_are_griffins_released_code(self):
         cell = RGLRUCell(d_in=H, d_hidden=2048, d_out=H)
-        self.assertEqual((cell.a_min, cell.a_max, cell.c), (0.9, 0.999, 8.0))
+        self.assertEqual((cell.a_min, cell.a_max, cell.c, cell.init, cell.heads),
+                         (0.9, 0.999, 8.0, "reference", 1))
+        # σ(Λ) on the ring [0.9, 0.999], so the decay at r_t = 1, σ(Λ)^8, spans [0.43, 0.99].
         power = np.asarray(jax.nn.sigmoid(cell.init_params(jax.random.PRNGKey(0),
                                                            jnp.float64)["Lambda"]) ** 8.0)
-        self.assertGreaterEqual(power.min(), 0.9 - 1e-12)
-        self.assertLessEqual(power.max(), 0.999 + 1e-12)
+        self.assertGreaterEqual(power.min(), 0.9 ** 8 - 1e-12)
+        self.assertLessEqual(power.max(), 0.999 ** 8 + 1e-12)
+        self.assertLess(power.min(), 0.5)
 
     def test_mingru_initialisation_statistics(self):
         p = MinGRUCell(d_in=64, d_hidden=1024, d_out=64).init_params(jax.random.PRNGKey(2))

@@ -35,11 +35,12 @@ def test_unit_scaling_keeps_the_pixel_values():
     assert batch["inputs"].min() >= 0 and batch["inputs"].max() <= 1
 
 
-def test_permutation_is_fixed_by_its_seed():
+def test_random_permutation_is_fixed_by_its_seed():
     plain = TASKS.get("digits")({"normalize": "unit"})
-    permuted = TASKS.get("digits")({"normalize": "unit", "permute": True})
-    again = TASKS.get("digits")({"normalize": "unit", "permute": True, "seed": 3})
-    other = TASKS.get("digits")({"normalize": "unit", "permute": True, "permutation_seed": 1})
+    random = {"normalize": "unit", "permute": True, "permutation": "random"}
+    permuted = TASKS.get("digits")(random)
+    again = TASKS.get("digits")(dict(random, seed=3))
+    other = TASKS.get("digits")(dict(random, permutation_seed=1))
     perm = images.fixed_permutation(64, 0)
     assert sorted(perm.tolist()) == list(range(64))
     np.testing.assert_array_equal(perm, images.fixed_permutation(64, 0))

@@ -72,16 +72,33 @@ def test_uncompressed_idx_files_are_read_too(tmp_path):
     np.testing.assert_array_equal(task.examples("test").labels, written["test_labels"])
 
 
-def test_psmnist_applies_the_fixed_permutation(mnist_idx_dir):
-    config = {"source": "idx", "data_dir": mnist_idx_dir, "normalize": "unit"}
+def test_psmnist_applies_the_bit_reversal_permutation(mnist_idx_dir):
+    config = {"source": "idx", "data_dir": mnist_idx_dir}
     plain = TASKS.get("smnist")(config)
     permuted = TASKS.get("psmnist")(config)
     rows = np.arange(4)
     x = plain.examples("test").gather(rows)["inputs"]
     y = permuted.examples("test").gather(rows)["inputs"]
-    np.testing.assert_array_equal(y, x[:, images.fixed_permutation(784, 0)])
+    np.testing.assert_array_equal(y, x[:, images.bit_reversal_permutation(784)])
     again = TASKS.get("psmnist")(config).examples("test").gather(rows)["inputs"]
     np.testing.assert_array_equal(again, y)
+    # The paper's pixels: x / 255 in [0, 1], not standardised.
+    data = plain.examples("test")
+    np.testing.assert_allclose(x[..., 0], data.pixels[:4, :, 0] / 255.0, rtol=1e-6)
+    # The random permutation is still there, fixed by its seed.
+    drawn = TASKS.get("psmnist")(dict(config, permutation="random")).examples("test")
+    np.testing.assert_array_equal(drawn.gather(rows)["inputs"],
+                                  x[:, images.fixed_permutation(784, 0)])
+
+
+def test_bit_reversal_permutation():
+    # 8 = 2^3: 0..7 with their 3 bits reversed.
+    np.testing.assert_array_equal(images.bit_reversal_permutation(8), [0, 4, 2, 6, 1, 5, 3, 7])
+    # 6: the reversals of 0..7 that are below 6, in order.
+    np.testing.assert_array_equal(images.bit_reversal_permutation(6), [0, 4, 2, 1, 5, 3])
+    perm = images.bit_reversal_permutation(784)
+    assert sorted(perm.tolist()) == list(range(784))
+    assert perm[:4].tolist() == [0, 512, 256, 768]
 
 
 def test_missing_idx_files_say_what_to_do(tmp_path):

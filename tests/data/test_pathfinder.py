@@ -19,7 +19,8 @@ def test_pathfinder32_images_and_labels(tmp_path):
     assert (spec.seq_len, spec.input_kind, spec.input_dim, spec.output_shape) == \
         (1024, "real", 1, (2,))
     sizes = [task.num_examples(s) for s in ("train", "validation", "test")]
-    assert sum(sizes) == 12 and sizes == [7, 2, 3]
+    # Both fractions are of all images (the paper's 80/10/10 split by default).
+    assert sum(sizes) == 12 and sizes == [6, 3, 3]
     # Every image comes back exactly once, with its label, scaled to [-1, 1].
     by_bytes = {p.tobytes(): int(label) for p, label in zip(written["pixels"], written["labels"])}
     seen = []

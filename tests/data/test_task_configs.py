@@ -50,26 +50,6 @@ def test_config_files_build_and_their_data_options_are_accepted(task):
         module.get_config("huge")
 
 
-@pytest.mark.parametrize("task, model, train, data", [
-    ("scifar", dict(n_layers=4, d_model=256, d_hidden=128, dropout=0.1),
-     dict(batch_size=100, num_epochs=180, lr=1e-3, warmup_epochs=18, weight_decay=0.1),
-     dict(val_fraction=0.01)),
-    ("imdb", dict(n_layers=4, d_model=64, d_hidden=64, dropout=0.1),
-     dict(batch_size=32, num_epochs=35, lr=1e-3, warmup_epochs=0, weight_decay=0.05),
-     dict(max_len=4096, val_fraction=0.0)),
-    ("listops", dict(n_layers=4, d_model=256, d_hidden=128, dropout=0.0),
-     dict(batch_size=32, num_epochs=40, lr=1e-3, warmup_epochs=4, weight_decay=0.05),
-     dict(max_len=2048, vocab_size=20)),
-])
-def test_lra_table_settings(task, model, train, data):
-    config = load_config_module(task).get_config()
-    for group, expected in (("model", model), ("train", train), ("data", data)):
-        for key, value in expected.items():
-            assert config[group][key] == pytest.approx(value), (group, key)
-    r = (config.model.lru.r_min, config.model.lru.r_max)
-    assert r == ((0.9, 0.999) if task == "scifar" else (0.0, 1.0))
-
-
 @pytest.fixture()
 def smoke_data(tfds_dir, lra_dir, mnist_idx_dir):
     """data_dir of each smoke config's fixture data (None: the config needs no files)."""

@@ -65,7 +65,37 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
             assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
 
 
+    # Segment starts inside rows (two sequences per row): the parallel surrogates, the
+    # streaming traces and the oracle's explicit Jacobians must all cut at the reset — and
+    # the RG-LRU's own segment start (a_t = 0, the input unscaled) must be the same in each.
+    @parameterized.parameters(
+        *[(core, rule, "parallel") for core in CORES for rule in ("bptt",) + ONLINE_RULES],
+        *[(core, rule, "streaming") for core in CORES for rule in ONLINE_RULES])
+    def test_resets_inside_sequences_float64(self, core, rule, engine):
+        with jax.enable_x64(True):
+            options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+            model, params = toy_model(core, rule, engine=engine, n_layers=2,
+                                      pooling="pool_st", **options)
+            batch = toy_batch(PER_STEP_SPEC, resets=True)
+            _, _, grads = model.engine.gradient(model, params, None, batch, is_training=False)
+            assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
+
+
 class OracleMatrixTest(parameterized.TestCase):
+
+    @parameterized.parameters("parallel", "streaming")
+    def test_rglru_segment_starts_inside_sequences(self, engine):
+        # The fast tier's check of the reset path (the float64 matrix above has every core).
+        with jax.enable_x64(True):
+            model, params = toy_model("rglru", "online_full", engine=engine, n_layers=2)
+            batch = toy_batch(PER_STEP_SPEC, resets=True)
+            _, _, grads = model.engine.gradient(model, params, None, batch, is_training=False)
+            want = reference(model, params, batch)
+            assert_close_per_parameter(self, grads, want, 1e-10)
+            # The resets matter: without them the gradient is another one.
+            del batch["resets"]
+            _, _, plain = model.engine.gradient(model, params, None, batch, is_training=False)
+            self.assertGreater(max(oracle.per_leaf_relative_error(plain, want).values()), 1e-3)
 
     @parameterized.product(core=CORES, rule=("bptt", "online_full", "online_snap"))
     def test_parallel_engine_matches_oracle_float32(self, core, rule):
