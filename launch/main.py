@@ -20,10 +20,13 @@ The console shows a few set-up lines, one progress line per log point and one li
 evaluation; every metric goes to TensorBoard and metrics.jsonl. A mistake (a bad config file,
 variant, key or value, a missing dataset, an unusable workdir, a broken plugin) stops the run
 with one line saying what to do and a non-zero exit code (`--verbosity=1` also prints the
-traceback); a run that fails before training leaves no workdir behind.
+traceback); a run that fails before training leaves no workdir behind. Those mistakes are
+lru_rtrl.errors.UserError; any other exception is a bug and keeps its traceback.
 
-The script reads top to bottom: config → plugins → devices → data → model → restore → loop
-→ final checkpoint. `run(config, workdir)` is the whole of it, for tests and notebooks.
+The script reads top to bottom: config → plugins → devices → model → data → restore → loop
+→ final checkpoint, every part built by lru_rtrl.experiment (the config file is executed
+once, by lru_rtrl.cli, and validated once). `run(config, workdir)` is the whole of it, for
+tests and notebooks.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from typing import Any, Dict, Optional
 
 # Runnable from a checkout without installing the package.
@@ -40,29 +42,12 @@ if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
 from absl import app, flags, logging  # noqa: E402
-from ml_collections import config_flags  # noqa: E402
+
+from lru_rtrl import cli  # noqa: E402  (light: absl, ml_collections, the config loader)
+from lru_rtrl.errors import UserError  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join(_REPO, "configs", "copy.py")
 
-
-def _unknown_key(error: BaseException, argv) -> str:
-    """One line for a misspelt --config.* override (ml_collections raises the bare key,
-    wrapped in a KeyError inside an AttributeError)."""
-    while error.args and isinstance(error.args[0], BaseException):
-        error = error.args[0]
-    bad = [a for a in argv[1:] if a.startswith("--config.")]
-    message = str(error.args[0] if error.args else error).replace("\n", " ")
-    return (f"Unknown config key in {' '.join(bad) or 'the overrides'}: {message}. Check the "
-            "spelling against the config file (the schema is in lru_rtrl/config/schema.py).")
-
-
-try:
-    # With the default file, the overrides in sys.argv are applied right here.
-    _CONFIG = config_flags.DEFINE_config_file(
-        "config", DEFAULT_CONFIG, "Config file (path[:arg]); fields can be overridden with "
-        "--config.a.b=value.", lock_config=True)
-except (AttributeError, KeyError) as _error:
-    sys.exit(_unknown_key(_error, sys.argv))
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Output directory; default ./runs/<task>-<rule>. An existing one is "
     "resumed from its last good checkpoint.")
@@ -78,7 +63,7 @@ def default_workdir(config) -> str:
     return os.path.join("runs", f"{config.data.task}-{config.rule}")
 
 
-class WorkdirError(RuntimeError):
+class WorkdirError(UserError, RuntimeError):
     """A --workdir that cannot hold a run."""
 
 
@@ -104,29 +89,20 @@ def check_workdir(workdir: str) -> bool:
     return os.path.isdir(workdir)
 
 
-def _group_counts(labels) -> str:
-    counts: Dict[str, int] = {}
-    for names in labels.values():
-        for label in names.values():
-            counts[label] = counts.get(label, 0) + 1
-    return ", ".join(f"{label} {count}" for label, count in sorted(counts.items()))
-
-
 def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     """Trains `config` in `workdir`; returns {"final": {split: metrics}, "best": ...}."""
     # ================================= config ==================================
     from lru_rtrl.config import validate  # light: bad keys and values fail before JAX starts
-    validate.check_config(config)
+    data_checked = validate.check_config(config)
 
     from lru_rtrl.training import console
     console.quiet_tensorflow_import()
     import jax  # Imported here so that jax.distributed can be initialised before it starts.
     import numpy as np
 
-    from lru_rtrl import plugins
-    from lru_rtrl.model import build_model, count_params, dummy_batch
-    from lru_rtrl.registry import TASKS
-    from lru_rtrl.training import alignment, checkpoints, devices, loop, optim, steps
+    from lru_rtrl import experiment, plugins
+    from lru_rtrl.model import count_params
+    from lru_rtrl.training import checkpoints, devices, loop, optim, steps
     from lru_rtrl.training.writers import MetricsLogger
 
     workdir = os.path.abspath(workdir or default_workdir(config))
@@ -136,7 +112,7 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     # ================================= plugins =================================
     # Before any look-up: a plugin may register the core, rule, engine or task named.
     plugins.load_plugins(config.plugins)
-    validate.check_names(config)
+    validate.check_names(config, data_checked=data_checked)
 
     # ================================= devices =================================
     logging.info("Devices: %s", topo.describe())
@@ -146,29 +122,23 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     devices.check_divisible(train.eval_batch_size if train.eval_batch_size > 0
                             else train.batch_size, topo, key="config.train.eval_batch_size")
 
-    # ================================== data ===================================
-    task = TASKS.get(config.data.task)(config.data)
+    # ============================== data and model =============================
+    # The model first (a combination that cannot work stops here), then the data is read.
+    task = experiment.task_of(config)
     spec = task.spec
+    model = experiment.model_of(config, spec, batch_size=per_device // micro)
     plan = loop.plan_run(config, task)
     logging.info("Task %s: %s; %d training examples, %d steps per epoch, %d steps.",
                  spec.name, spec.description, task.num_examples("train"),
                  plan.steps_per_epoch, plan.num_steps)
-
-    # ================================== model ==================================
-    model = build_model(config.model, spec, config.rule, config.engine,
-                        batch_size=per_device // micro, config=config)
-    init_rng, train_rng = jax.random.split(jax.random.PRNGKey(config.seed))
-    params = model.init(init_rng, dummy_batch(spec, 1))
-    optimizer, labels, schedules = optim.make_optimizer(
-        train, model, params, plan.total_updates, plan.warmup_updates)
-    state = steps.init_state(optimizer, params)
-    logging.info("Parameters: %s (optimizer groups: %s)", f"{count_params(params):,}",
-                 _group_counts(labels))
-    logging.debug("Optimizer groups:\n%s", optim.describe_labels(labels))
-    fns = steps.make_steps(
-        model, optimizer, micro_batches=micro,
-        update_every=config.streaming.update_every,
-        alignment_groups=alignment.groups(model, params))
+    train_rng = jax.random.split(jax.random.PRNGKey(config.seed))[1]
+    parts = experiment.assemble(config, model=model, total_updates=plan.total_updates,
+                                warmup_updates=plan.warmup_updates)
+    state = steps.init_state(parts.optimizer, parts.params)
+    logging.info("Parameters: %s (optimizer groups: %s)", f"{count_params(parts.params):,}",
+                 experiment.describe_groups(parts.labels))
+    logging.debug("Optimizer groups:\n%s", optim.describe_labels(parts.labels))
+    fns = experiment.step_functions(parts)
     p_train = devices.pmap(fns.train_step, in_axes=(0, 0, None))
     p_eval = devices.pmap(fns.eval_step, in_axes=(0, 0))
     p_align = devices.pmap(fns.alignment_step, in_axes=(0, 0, None))
@@ -214,7 +184,7 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
     trainer = loop.Trainer(
         config=config, task=task, model=model, topo=topo, plan=plan, p_train=p_train,
         p_eval=p_eval, p_align=p_align, rng=train_rng, checkpointer=checkpointer,
-        logger=logger, schedules=schedules, progress=progress)
+        logger=logger, schedules=parts.schedules, progress=progress)
     try:
         state = trainer.run(state)
 
@@ -244,72 +214,21 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
         checkpointer.close()
 
 
-def _config_spec(argv) -> str:
-    """The --config value on the command line (the default file when absent)."""
-    for i, arg in enumerate(argv[1:], 1):
-        if arg.startswith("--config="):
-            return arg[len("--config="):]
-        if arg == "--config" and i + 1 < len(argv):
-            return argv[i + 1]
-    return DEFAULT_CONFIG
-
-
-def _config_file_problem(argv) -> Optional[str]:
-    """One line if the config file or its variant cannot be loaded (checked before absl
-    parses the flags, which would bury it under two tracebacks)."""
-    from lru_rtrl.config.files import ConfigFileError, load_config_file, split_spec
-    path, arg = split_spec(_config_spec(argv))
-    try:
-        load_config_file(path).get_config(arg)
-    except ConfigFileError as error:
-        return f"Error: {error}"
-    except ValueError as error:  # e.g. an unknown variant (UnknownVariantError)
-        return f"Error: {error}"
-    return None
-
-
-def parse_flags(argv):
-    """absl flag parsing, with config-file and unknown-key problems reported as one line."""
-    problem = _config_file_problem(argv)
-    if problem:
-        sys.exit(problem)
-    try:
-        return flags.FLAGS(argv)
-    except (AttributeError, KeyError) as error:
-        sys.exit(_unknown_key(error, argv))
-    except flags.Error as error:
-        sys.exit(f"Bad flag: {error}")
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from lru_rtrl.config import validate
     from lru_rtrl.training import console
     console.setup()
-    try:  # Bad keys and values are told in a second, before JAX and TensorFlow start.
-        validate.check_config(_CONFIG.value)
-    except validate.ConfigError as error:
-        sys.exit(f"Error: {error}")
-    console.quiet_tensorflow_import()  # before CLU or tensorflow-datasets import it
-    from lru_rtrl.config.files import ConfigFileError
-    from lru_rtrl.data.base import DataError
-    from lru_rtrl.plugins import PluginError
-    from lru_rtrl.training import checkpoints, devices, loop
-    # Mistakes a user can make end the run with their message only: config errors
-    # (ConfigError, UnsupportedCombinationError, UnknownNameError are ValueErrors), missing or
-    # malformed data, a broken plugin, an unusable workdir or checkpoint, divergence.
-    expected = (ValueError, ConfigFileError, DataError, PluginError, WorkdirError,
-                loop.TrainingDiverged, checkpoints.CheckpointError)
-    try:
+    from lru_rtrl.training import devices
+    config = cli.config()
+
+    def body():
         devices.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value,
                                        _PROCESS_ID.value, auto=_DISTRIBUTED.value)
-        run(_CONFIG.value, _WORKDIR.value)
-    except expected as error:
-        if logging.vlog_is_on(1):
-            traceback.print_exc()
-        sys.exit(f"Error: {error}")
+        return run(config, _WORKDIR.value)
+
+    cli.run_or_exit(body)
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=cli.flags_parser(DEFAULT_CONFIG))

@@ -29,12 +29,11 @@ if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
 from absl import app, flags, logging  # noqa: E402
-from ml_collections import config_flags  # noqa: E402
 
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", os.path.join(_REPO, "configs", "recall_stream.py"),
-    "Config file (path[:arg]); fields can be overridden with --config.a.b=value.",
-    lock_config=True)
+from lru_rtrl import cli  # noqa: E402
+from lru_rtrl.errors import ConfigError  # noqa: E402
+
+DEFAULT_CONFIG = os.path.join(_REPO, "configs", "recall_stream.py")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory (default "
                                "./runs/<task>-<rule>-stream).")
 _FINAL_FRACTION = flags.DEFINE_float("final_fraction", 0.25, "The last part of the stream "
@@ -44,34 +43,34 @@ _FINAL_FRACTION = flags.DEFINE_float("final_fraction", 0.25, "The last part of t
 def run(config, workdir: str, final_fraction: float = 0.25):
     """Learns config's stream in `workdir`; returns the summary dict."""
     from lru_rtrl.config import validate
-    validate.check_config(config)
+    data_checked = validate.check_config(config)
+    if not 0 < final_fraction <= 1:
+        raise ConfigError(f"--final_fraction must be in (0, 1], got {final_fraction}.")
     import jax
     import numpy as np
 
-    from lru_rtrl import plugins
+    from lru_rtrl import experiment, plugins
     from lru_rtrl.learner import OnlineLearner
-    from lru_rtrl.registry import TASKS
+    from lru_rtrl.training.loop import TrainingDiverged
     from lru_rtrl.training.writers import MetricsLogger
 
     # ============================ config and plugins ============================
     plugins.load_plugins(config.plugins)
-    validate.check_names(config)
+    validate.check_names(config, data_checked=data_checked)
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as handle:
         json.dump(config.to_dict(), handle, indent=2, sort_keys=True, default=str)
-    if not 0 < final_fraction <= 1:
-        raise ValueError(f"--final_fraction must be in (0, 1], got {final_fraction}.")
 
     # ================================== data ===================================
-    task = TASKS.get(config.data.task)(config.data)
+    task = experiment.task_of(config)
     if not hasattr(task, "stream"):
-        raise ValueError(f"Task {config.data.task!r} has no endless stream (a `stream` "
-                         "method); launch/stream.py runs stream tasks such as recall_stream.")
+        raise ConfigError(f"Task {config.data.task!r} has no endless stream (a `stream` "
+                          "method); launch/stream.py runs stream tasks such as recall_stream.")
     batch_size, total = int(config.train.batch_size), int(config.train.num_steps)
     chunk = int(config.data.chunk_len)
     if total < chunk or total % chunk:
-        raise ValueError(f"config.train.num_steps ({total}) must be a multiple of "
-                         f"config.data.chunk_len ({chunk}).")
+        raise ConfigError(f"config.train.num_steps ({total}) must be a multiple of "
+                          f"config.data.chunk_len ({chunk}).")
     window = max(int(config.train.eval_every_steps), chunk)
     chunks = task.stream(batch_size, seed=int(config.seed))
 
@@ -95,7 +94,7 @@ def run(config, workdir: str, final_fraction: float = 0.25):
                                                                "loss_sum")], axis=1)
             updates += int(np.sum(np.asarray(info["updated"])))
             if not np.all(np.isfinite(per_step)):
-                raise FloatingPointError(f"The loss is not finite near step {step}.")
+                raise TrainingDiverged(f"The loss is not finite near step {step}.")
             positions = step + np.arange(chunk)
             sums["window"] += per_step.sum(0)
             sums["final"] += per_step[positions >= final_start].sum(0)
@@ -125,15 +124,11 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
-    config = _CONFIG.value
+    config = cli.config()
     workdir = _WORKDIR.value or os.path.join(
         "runs", f"{config.data.task}-{config.rule}-stream")
-    try:
-        run(config, workdir, _FINAL_FRACTION.value)
-    except (ValueError, FloatingPointError) as error:
-        logging.error("%s", error)
-        sys.exit(f"Error: {error}")
+    cli.run_or_exit(lambda: run(config, workdir, _FINAL_FRACTION.value))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=cli.flags_parser(DEFAULT_CONFIG))

@@ -23,10 +23,12 @@ import sys
 from types import ModuleType
 from typing import Iterable, List
 
+from lru_rtrl.errors import UserError
+
 ENTRY_POINT_GROUP = "lru_rtrl.plugins"
 
 
-class PluginError(ImportError):
+class PluginError(UserError, ImportError):
     """A plugin could not be loaded."""
 
 

@@ -14,11 +14,11 @@ Registering a name twice is an error unless `replace=True` is passed (so a plugi
 silently shadow a built-in), and looking up an unknown name raises an error that lists the
 known names and suggests the closest one.
 
-A registry stores; it never imports anything. This module imports nothing from `lru_rtrl`,
-so `names()`, `in` and `get` give the same answers whatever was imported first: an entry
+A registry stores; it never imports anything. This module imports nothing from `lru_rtrl`
+but its error base class (lru_rtrl.errors), so `names()`, `in` and `get` give the same answers whatever was imported first: an entry
 exists once the module that defines it has been imported. The built-ins are registered by
-the places that need them (`lru_rtrl.model.build` imports the cores, rules and engines,
-`lru_rtrl.config` the tasks, the launcher all of them through `lru_rtrl.plugins`).
+the places that need them (`lru_rtrl.config` imports the tasks; the assembler,
+`lru_rtrl.experiment`, and the launchers all of them through `lru_rtrl.plugins`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from __future__ import annotations
 import difflib
 from typing import Dict, Generic, Iterator, List, Optional, TypeVar
 
+from lru_rtrl.errors import UserError
+
 T = TypeVar("T")
 
 
-class RegistryError(ValueError):
-    """Base class of the errors raised by registries."""
+class RegistryError(UserError, ValueError):
+    """Base class of the errors raised by registries (a name a user or a plugin got wrong)."""
 
 
 class DuplicateNameError(RegistryError):

@@ -25,10 +25,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lru_rtrl.config import model_config
+from lru_rtrl import experiment
+from lru_rtrl.config import base_config
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.engines.base import split_recurrent
-from lru_rtrl.model import build_model, count_params, dummy_batch
+from lru_rtrl.model import count_params
 
 
 @dataclasses.dataclass
@@ -68,13 +69,15 @@ def build(setting: Setting):
     """(jitted function, its arguments, model, params) for a setting."""
     spec = TaskSpec("bench", setting.seq_len, "real", setting.input_dim,
                     (setting.num_classes,), "sequence")
-    config = model_config()
-    config.core, config.n_layers = setting.core, setting.n_layers
-    config.d_model, config.d_hidden = setting.d_model, setting.d_hidden
-    config.pooling, config.scan = "pool_st", setting.scan
-    rule = "bptt" if setting.rule == "forward" else setting.rule
-    model = build_model(config, spec, rule, setting.engine, setting.batch_size)
-    params = model.init(jax.random.PRNGKey(0), dummy_batch(spec, 1, seq_len=4))
+    config = base_config("copy")
+    model = config.model
+    model.core, model.n_layers = setting.core, setting.n_layers
+    model.d_model, model.d_hidden = setting.d_model, setting.d_hidden
+    model.pooling, model.scan = "pool_st", setting.scan
+    config.rule = "bptt" if setting.rule == "forward" else setting.rule
+    config.engine = setting.engine
+    model = experiment.model_of(config, spec, batch_size=setting.batch_size)
+    params = experiment.init_params(model, jax.random.PRNGKey(0))
     rng = np.random.default_rng(0)
     batch = {
         "inputs": jnp.asarray(rng.normal(size=(setting.batch_size, setting.seq_len,

@@ -2,7 +2,7 @@
 and the helpers config files use. Nothing in this package imports JAX.
 
     schema.py    base_config(task) and the defaults of every field
-    choices.py   the closed sets (poolings, blocks, norms, scans, optimizer groups) as enums
+    (the closed sets of values, as enums, are lru_rtrl.choices: below every package)
     validate.py  check_config (keys and values) and check_names (registry look-ups)
     variants.py  apply_variant (`configs/copy.py:paper`) and shrink_for_smoke
     presets.py   the paper's recurring setups (e.g. lra_lru)

@@ -21,8 +21,10 @@ from typing import Optional, Tuple
 
 import ml_collections
 
+from lru_rtrl.errors import ConfigError
 
-class ConfigFileError(ValueError):
+
+class ConfigFileError(ConfigError):
     """A config file that is missing, does not parse, or is not a config file."""
 
 

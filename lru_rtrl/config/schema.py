@@ -36,13 +36,13 @@ def model_config() -> ml_collections.ConfigDict:
         n_layers=4,
         d_model=128,              # width of the residual stream
         d_hidden=64,              # recurrent state size N per layer
-        block="full_glu",         # choices.Block: full_glu | half_glu1 | half_glu2 | gelu | none
-        norm="pre",               # choices.Norm: pre | post | none (LayerNorm placement)
+        block="full_glu",         # lru_rtrl.choices.Block: full_glu | half_glu1 | half_glu2 | gelu | none
+        norm="pre",               # lru_rtrl.choices.Norm: pre | post | none (LayerNorm placement)
         dropout=0.1,              # shared across time
-        pooling="none",           # choices.Pooling: none | pool_st | pool | last
+        pooling="none",           # lru_rtrl.choices.Pooling: none | pool_st | pool | last
         readout_units=0,          # > 0: a ReLU layer of this width before the decoder
-        scan="auto",              # choices.Scan: auto | associative | sequential
-        dense_init="lecun_normal",  # choices.DenseInit: lecun_normal (the paper's code) | haiku
+        scan="auto",              # lru_rtrl.choices.Scan: auto | associative | sequential
+        dense_init="lecun_normal",  # lru_rtrl.choices.DenseInit: lecun_normal (the paper's code) | haiku
         # The paper's LRU initialisation: |λ| on the ring [r_min, r_max], phase in [0, max_phase].
         lru=ml_collections.ConfigDict(dict(r_min=0.0, r_max=1.0, max_phase=6.28)),
         linear_rnn=ml_collections.ConfigDict(dict(nonlinearity="identity")),
@@ -71,7 +71,7 @@ def train_config() -> ml_collections.ConfigDict:
         lr=1e-3,
         rec_lr_factor=1.0,        # learning rate of the recurrent group = factor x lr
         weight_decay=0.0,
-        optimizer_groups="standard",  # choices.OptimizerGroups (see lru_rtrl/training/optim.py)
+        optimizer_groups="standard",  # lru_rtrl.choices.OptimizerGroups (see lru_rtrl/training/optim.py)
         warmup_epochs=0.0,
         min_lr_factor=0.0,        # cosine decays to min_lr_factor x lr at the last step
         grad_accum_steps=1,       # k: each batch is processed as k micro-batches of batch_size / k
@@ -84,7 +84,7 @@ def train_config() -> ml_collections.ConfigDict:
         patience=-1,              # early stopping after this many evaluations without improvement
         grad_alignment_every=0,   # > 0: log cosine / norm ratio to BPTT every this many steps
         eval_splits=("validation", "test"),
-        loss_average="token",     # choices.LossAverage: token | sequence (per-sequence mean, then
+        loss_average="token",     # lru_rtrl.choices.LossAverage: token | sequence (per-sequence mean, then
                                   # over sequences: the paper's code, used by its LRA setups)
     ))
 

@@ -21,15 +21,17 @@ from typing import Any, List
 
 import ml_collections
 
-from lru_rtrl.config.choices import (Block, DenseInit, LossAverage, Norm, OptimizerGroups,
+from lru_rtrl.choices import (Block, DenseInit, LossAverage, Norm, OptimizerGroups,
                                     Pooling, Scan)
+from lru_rtrl import errors
 from lru_rtrl.config.schema import base_config
 from lru_rtrl.data.base import SPLITS
 from lru_rtrl.registry import CORES, ENGINES, RULES, TASKS, UnknownNameError
 
 
-class ConfigError(ValueError):
-    """An invalid config; the message names the key."""
+# An invalid config; the message names the key (raised here, defined with the other user
+# errors).
+ConfigError = errors.ConfigError
 
 
 def _unknown_keys(config: Any, schema: Any, prefix: str, allowed_extra=()) -> List[str]:
@@ -58,21 +60,25 @@ def _lookup(registry, name: str, key: str) -> None:
         raise ConfigError(f"{key}: {error}") from None
 
 
-def check_names(config: ml_collections.ConfigDict) -> None:
-    """Registry look-ups of task, rule, engine and core, and what the engine must support
-    (call after the plugins are loaded)."""
+def check_names(config: ml_collections.ConfigDict, *, data_checked: bool = True) -> None:
+    """Registry look-ups of task, rule, engine and core (call after the plugins are loaded,
+    since a plugin may register them). `data_checked` is what `check_config` returned: when
+    the task was a plugin's, unknown then, its data section is checked here. Whether the
+    parts can run together is lru_rtrl.compat's question, asked when the model is built."""
     _lookup(TASKS, config.data.task, "config.data.task")
     _lookup(RULES, config.rule, "config.rule")
     _lookup(ENGINES, config.engine, "config.engine")
     _lookup(CORES, config.model.core, "config.model.core")
-    check_config(config)  # again, now that a plugin's task is registered too
-    engine = ENGINES.get(config.engine)
-    if config.streaming.update_every > 0 and not engine.in_stream_updates:
-        with_updates = [name for name, e in ENGINES.items() if e.in_stream_updates]
-        raise ConfigError(
-            f"config.streaming.update_every={config.streaming.update_every} updates the "
-            f"parameters inside the stream, which engine {config.engine!r} does not do; set "
-            f"config.engine to one of {', '.join(with_updates)} or update_every=0.")
+    if not data_checked:
+        _check_data_section(config, TASKS.get(config.data.task))
+
+
+def _check_data_section(config: ml_collections.ConfigDict, task_cls) -> None:
+    """config.data against the task's options: unknown keys, and settings without effect."""
+    problems = _unknown_keys(config.data, task_cls.default_config(), "config.data")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    _check_no_ignored_setting(config, task_cls)
 
 
 def _check_no_ignored_setting(config: ml_collections.ConfigDict, task_cls) -> None:
@@ -88,12 +94,13 @@ def _check_no_ignored_setting(config: ml_collections.ConfigDict, task_cls) -> No
                 f"default is {default!r}) or change what makes it unused.")
 
 
-def check_config(config: ml_collections.ConfigDict) -> None:
+def check_config(config: ml_collections.ConfigDict) -> bool:
     """Raises ConfigError naming the first bad keys or values (all unknown keys at once).
 
     Registry names are not looked up here (see `check_names`, after the plugins are
     loaded); the data section is checked against the task's options when the task is
-    registered already (the built-in ones always are; `check_names` checks it again).
+    registered already (the built-in ones always are). Returns whether it was, which
+    `check_names` needs to know.
     """
     schema = base_config("copy")
     schema.unlock()
@@ -106,7 +113,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     problems = _unknown_keys(config, schema, "config", extra)
     if problems:
         raise ConfigError("\n".join(problems))
-    if config.data.task in TASKS:
+    data_checked = config.data.task in TASKS
+    if data_checked:
         _check_no_ignored_setting(config, TASKS.get(config.data.task))
     model, train, streaming = config.model, config.train, config.streaming
 
@@ -190,3 +198,4 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         need(train.grad_accum_steps == 1,
              "config.train.grad_accum_steps must be 1 when config.streaming.update_every > 0 "
              "(in-stream updates already set how often the optimizer runs).")
+    return data_checked

@@ -21,10 +21,12 @@ from typing import Callable, Mapping, Optional
 
 import ml_collections
 
+from lru_rtrl.errors import ConfigError
+
 Variant = Optional[Callable[[ml_collections.ConfigDict], None]]
 
 
-class UnknownVariantError(ValueError):
+class UnknownVariantError(ConfigError):
     """A config argument that the config file does not define."""
 
 

@@ -32,7 +32,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from lru_rtrl.config.choices import Scan
+from lru_rtrl.choices import Scan
+from lru_rtrl.errors import ConfigError
 
 Params = Dict[str, jax.Array]
 
@@ -52,12 +53,18 @@ class CoreStructure:
       hidden_to_hidden: recurrent parameters that act on h_{t-1} only (λ, A, U); `online_spat`
         cuts the h_{t-1} path and so leaves them without gradient.
       complex_state: h is complex (the LRU).
+      input_matrix: the parameters of the input matrix "B" (the LRU's B_re, B_im; the dense
+        RNN's B), which the paper's optimizer-group variants move (Bdecay,
+        Bfast_and_decay); () when the core has none.
+      output_matrix: the parameters of the output matrix "C" (Cslow_and_nodecay).
     """
     diagonal: bool
     recurrent: Tuple[str, ...]
     hidden_axis: Mapping[str, Optional[int]]
     hidden_to_hidden: Tuple[str, ...]
     complex_state: bool = False
+    input_matrix: Tuple[str, ...] = ()
+    output_matrix: Tuple[str, ...] = ()
 
     def __post_init__(self):
         missing = set(self.recurrent) - set(self.hidden_axis)
@@ -66,6 +73,9 @@ class CoreStructure:
         stray = set(self.hidden_to_hidden) - set(self.recurrent)
         if stray:
             raise ValueError(f"hidden_to_hidden names non-recurrent parameters {sorted(stray)}")
+        stray = set(self.input_matrix) - set(self.recurrent)
+        if stray:
+            raise ValueError(f"input_matrix names non-recurrent parameters {sorted(stray)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +103,7 @@ class Cell(abc.ABC):
 
     def __post_init__(self):
         if self.scan not in Scan.values():
-            raise ValueError(f"config.model.scan must be one of {Scan.values()}, got "
+            raise ConfigError(f"config.model.scan must be one of {Scan.values()}, got "
                              f"{self.scan!r}.")
 
     @classmethod
@@ -135,6 +145,12 @@ class Cell(abc.ABC):
     @abc.abstractmethod
     def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
         """The analytic diagonal of ∂f/∂h_{t-1} at (h_{t-1}, x_t): [..., N]."""
+
+    def decay_moduli(self, theta: Params):
+        """The moduli of the recurrence's decays for the evaluation logs (numpy, host values),
+        e.g. the LRU's |λ|; None for a core whose decay depends on the input or state."""
+        del theta
+        return None
 
     def step_with_reset(self, theta: Params, h_prev: jax.Array, x: jax.Array,
                         reset: Optional[jax.Array]) -> jax.Array:

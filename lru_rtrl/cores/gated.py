@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from lru_rtrl.cores.base import Cell, Params
 from lru_rtrl.cores.scan import linear_recurrence
+from lru_rtrl.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +30,7 @@ class GatedDiagonalCell(Cell):
     def __post_init__(self):
         super().__post_init__()
         if self.has_skip and self.d_out != self.d_in:
-            raise ValueError(
+            raise ConfigError(
                 f"The {self.title} readout adds D ⊙ x, so its output width ({self.d_out}) must "
                 f"equal its input width ({self.d_in}).")
 

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.registry import CORES
 
 _WEIGHTS = ("W_r", "W_z", "W_n", "U_r", "U_z", "U_n", "b_r", "b_z", "b_in", "b_hn")
@@ -48,12 +49,13 @@ class GRUCell(Cell):
         recurrent=_WEIGHTS,
         hidden_axis={name: 0 for name in _WEIGHTS},
         hidden_to_hidden=("U_r", "U_z", "U_n"),
+        output_matrix=("C",),
     )
 
     def __post_init__(self):
         super().__post_init__()
         if self.init not in INITS:
-            raise ValueError(f"config.model.gru.init must be one of {INITS}, got {self.init!r}.")
+            raise ConfigError(f"config.model.gru.init must be one of {INITS}, got {self.init!r}.")
 
     @property
     def identity_readout(self) -> bool:

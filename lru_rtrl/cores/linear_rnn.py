@@ -13,8 +13,10 @@ from typing import Callable, ClassVar, Dict, Optional
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore, keep_factor
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.registry import CORES
 
 # ρ and its derivative (used by the analytic Jacobian diagonal).
@@ -36,16 +38,18 @@ class LinearRNNCell(Cell):
         recurrent=("A", "B"),
         hidden_axis={"A": 0, "B": 0},
         hidden_to_hidden=("A",),
+        input_matrix=("B",),
+        output_matrix=("C",),
     )
 
     def __post_init__(self):
         super().__post_init__()
         if self.nonlinearity not in NONLINEARITIES:
-            raise ValueError(
+            raise ConfigError(
                 f"Unknown config.model.linear_rnn.nonlinearity {self.nonlinearity!r}; choose "
                 f"one of {sorted(NONLINEARITIES)}.")
         if self.d_out != self.d_in:
-            raise ValueError(
+            raise ConfigError(
                 f"The linear RNN readout adds D ⊙ x, so its output width ({self.d_out}) must "
                 f"equal its input width ({self.d_in}).")
 
@@ -85,6 +89,10 @@ class LinearRNNCell(Cell):
     def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
         rho_prime = NONLINEARITIES[self.nonlinearity][1]
         return jnp.diagonal(theta["A"]) * rho_prime(h_prev)
+
+    def decay_moduli(self, theta: Params):
+        """The moduli of A's eigenvalues."""
+        return np.abs(np.linalg.eigvals(np.asarray(theta["A"], np.float64)))
 
 
 class LinearRNN(RecurrentCore):

@@ -17,9 +17,11 @@ from typing import ClassVar, Optional
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lru_rtrl.cores.base import Cell, CoreStructure, Params, RecurrentCore, keep_factor
 from lru_rtrl.cores.scan import linear_recurrence
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.registry import CORES
 
 # |λ|² is drawn from [r_min², r_max²); keeping it below 1 - this keeps γ_log finite.
@@ -46,18 +48,20 @@ class LRUCell(Cell):
         hidden_axis={"nu_log": 0, "theta_log": 0, "gamma_log": 0, "B_re": 0, "B_im": 0},
         hidden_to_hidden=("nu_log", "theta_log"),
         complex_state=True,
+        input_matrix=("B_re", "B_im"),
+        output_matrix=("C_re", "C_im"),
     )
 
     def __post_init__(self):
         super().__post_init__()
         if not 0.0 <= self.r_min < self.r_max <= 1.0:
-            raise ValueError(
+            raise ConfigError(
                 f"LRU ring needs 0 <= r_min < r_max <= 1, got r_min={self.r_min}, "
                 f"r_max={self.r_max} (config.model.lru).")
         if self.max_phase <= 0:
-            raise ValueError(f"config.model.lru.max_phase must be > 0, got {self.max_phase}.")
+            raise ConfigError(f"config.model.lru.max_phase must be > 0, got {self.max_phase}.")
         if self.d_out != self.d_in:
-            raise ValueError(
+            raise ConfigError(
                 f"The LRU readout adds D ⊙ x, so its output width ({self.d_out}) must equal its "
                 f"input width ({self.d_in}).")
 
@@ -105,6 +109,10 @@ class LRUCell(Cell):
     def jacobian_diagonal(self, theta: Params, h_prev: jax.Array, x: jax.Array) -> jax.Array:
         lam = lambda_from_params(theta["nu_log"], theta["theta_log"])
         return jnp.broadcast_to(lam, h_prev.shape)
+
+    def decay_moduli(self, theta: Params):
+        """|λ| = exp(−exp(ν_log))."""
+        return np.exp(-np.exp(np.asarray(theta["nu_log"], np.float64)))
 
 
 class LRU(RecurrentCore):

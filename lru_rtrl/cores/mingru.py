@@ -38,6 +38,7 @@ import jax.numpy as jnp
 
 from lru_rtrl.cores.base import CoreStructure, Params, RecurrentCore, keep_factor
 from lru_rtrl.cores.gated import GatedDiagonalCell
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.registry import CORES
 
 _RECURRENT = ("W_z", "b_z", "W_h", "b_h")
@@ -66,18 +67,19 @@ class MinGRUCell(GatedDiagonalCell):
         hidden_axis={name: 0 for name in _RECURRENT},
         # W_z, b_z also move the drive z ⊙ h̃: none acts through h_{t-1} only.
         hidden_to_hidden=(),
+        output_matrix=("C",),
     )
 
     def __post_init__(self):
         super().__post_init__()
         if self.init not in INITS:
-            raise ValueError(f"config.model.mingru.init must be one of {INITS}, got "
+            raise ConfigError(f"config.model.mingru.init must be one of {INITS}, got "
                              f"{self.init!r}.")
         if self.candidate not in CANDIDATES:
-            raise ValueError(f"config.model.mingru.candidate must be one of {CANDIDATES}, got "
+            raise ConfigError(f"config.model.mingru.candidate must be one of {CANDIDATES}, got "
                              f"{self.candidate!r}.")
         if not isinstance(self.skip, bool):
-            raise ValueError(f"config.model.mingru.skip must be True or False, got "
+            raise ConfigError(f"config.model.mingru.skip must be True or False, got "
                              f"{self.skip!r}.")
 
     @property

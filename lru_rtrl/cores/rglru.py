@@ -56,9 +56,11 @@ from typing import ClassVar, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lru_rtrl.cores.base import CoreStructure, Params, RecurrentCore, keep_factor
 from lru_rtrl.cores.gated import GatedDiagonalCell
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.registry import CORES
 
 MAX_SQRT_DERIVATIVE = 1000.0
@@ -119,6 +121,7 @@ class RGLRUCell(GatedDiagonalCell):
         hidden_axis={name: 0 for name in _RECURRENT},
         # Every recurrent parameter also moves the drive, so none acts through h_{t-1} only.
         hidden_to_hidden=(),
+        output_matrix=("C",),
     )
     # A segment start sets a_t = 0 and leaves the input unscaled (not the step from h = 0).
     distinct_segment_start: ClassVar[bool] = True
@@ -126,17 +129,17 @@ class RGLRUCell(GatedDiagonalCell):
     def __post_init__(self):
         super().__post_init__()
         if not 0.0 < self.a_min < self.a_max < 1.0:
-            raise ValueError(
+            raise ConfigError(
                 f"config.model.rglru needs 0 < a_min < a_max < 1, got a_min={self.a_min}, "
                 f"a_max={self.a_max}.")
         if not self.c > 0:
-            raise ValueError(f"config.model.rglru.c must be > 0, got {self.c}.")
+            raise ConfigError(f"config.model.rglru.c must be > 0, got {self.c}.")
         if self.init not in INITS:
-            raise ValueError(f"config.model.rglru.init must be one of {INITS}, got "
+            raise ConfigError(f"config.model.rglru.init must be one of {INITS}, got "
                              f"{self.init!r}.")
         if (not isinstance(self.heads, int) or self.heads < 1
                 or self.d_in % self.heads or self.d_hidden % self.heads):
-            raise ValueError(
+            raise ConfigError(
                 f"config.model.rglru.heads must be a positive integer dividing both the input "
                 f"width ({self.d_in}) and d_hidden ({self.d_hidden}); got {self.heads!r}.")
 
@@ -186,6 +189,11 @@ class RGLRUCell(GatedDiagonalCell):
     def decay(self, theta: Params, x: jax.Array) -> jax.Array:
         """a_t = exp(log a_t): [..., H] -> [..., N]."""
         return jnp.exp(self.log_a(theta, x))
+
+    def decay_moduli(self, theta: Params):
+        """σ(Λ)^c, the decay with the recurrence gate fully open (r_t = 1): its smallest."""
+        lam = np.asarray(theta["Lambda"], np.float64)
+        return np.exp(-self.c * np.logaddexp(0.0, -lam))
 
 
 class RGLRU(RecurrentCore):

@@ -28,7 +28,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.config.choices import Scan
+from lru_rtrl.choices import Scan
+from lru_rtrl.errors import ConfigError
 
 TIME_AXIS = 1
 
@@ -36,7 +37,7 @@ TIME_AXIS = 1
 def resolve_impl(impl: str) -> str:
     """Maps "auto" to the implementation that is fastest on the default backend."""
     if impl not in Scan.values():
-        raise ValueError(f"Unknown scan implementation {impl!r}; choose one of "
+        raise ConfigError(f"Unknown scan implementation {impl!r}; choose one of "
                          f"{Scan.values()}.")
     if impl == Scan.AUTO:
         return Scan.SEQUENTIAL if jax.default_backend() == "cpu" else Scan.ASSOCIATIVE

@@ -56,7 +56,7 @@ def read_tsv(path: str, max_bytes: int = -1) -> Tuple[List[bytes], List[bytes], 
 
 
 @TASKS.register("aan")
-class AanRetrieval(pipeline.ByteTextTask):
+class AanRetrieval(tokens.ByteTextTask):
     """Pairs of byte sequences, 2 classes (two-tower)."""
 
     NAME = "aan"

@@ -25,13 +25,15 @@ from typing import Dict, Iterator, Tuple
 import ml_collections
 import numpy as np
 
+from lru_rtrl import errors
+
 Batch = Dict[str, np.ndarray]
 
 SPLITS = ("train", "validation", "test")
 
 
-class DataError(RuntimeError):
-    """Missing, malformed or unusable data; the message says what to do."""
+# Missing, malformed or unusable data; the message says what to do.
+DataError = errors.DataError
 
 
 @dataclasses.dataclass(frozen=True)

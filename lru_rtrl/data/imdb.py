@@ -21,7 +21,7 @@ from lru_rtrl.registry import TASKS
 
 
 @TASKS.register("imdb")
-class ImdbBytes(pipeline.ByteTextTask):
+class ImdbBytes(tokens.ByteTextTask):
     """IMDB reviews as byte sequences, 2 classes; `spec.input_dim` is the vocabulary size."""
 
     NAME = "imdb"

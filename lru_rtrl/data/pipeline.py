@@ -245,26 +245,6 @@ class ArrayTask(Task):
             shard_index=shard_index, num_shards=num_shards, prefetch=self.config.prefetch)
 
 
-class ByteTextTask(ArrayTask):
-    """A task over byte texts whose vocabulary is built from its training texts.
-
-    Subclasses set `self._vocabulary` in `_load` (a `tokens.ByteVocabulary`); `vocabulary`
-    and the vocabulary-sized `spec.input_dim` are therefore known once the data is read.
-    """
-
-    def __init__(self, data_config=None):
-        super().__init__(data_config)
-        from lru_rtrl.data import tokens  # pylint: disable=import-outside-toplevel
-        tokens.check_max_len(self.NAME, self.config.max_len)
-        self._vocabulary = None
-
-    @property
-    def vocabulary(self):
-        """The byte vocabulary of the training texts (reads the data on first use)."""
-        self.splits()
-        return self._vocabulary
-
-
 def holdout(num_examples: int, fraction: float, seed: int) -> tuple:
     """Indices (kept, held_out) of a seeded random split; `fraction` of the rows held out.
 

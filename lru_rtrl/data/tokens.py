@@ -138,3 +138,22 @@ class ByteVocabulary:
 def check_max_len(task: str, max_len: int, minimum: int = 2) -> None:
     if max_len < minimum:
         raise DataError(f"Task {task!r}: data.max_len must be at least {minimum}, got {max_len}.")
+
+
+class ByteTextTask(pipeline.ArrayTask):
+    """A task over byte texts whose vocabulary is built from its training texts.
+
+    Subclasses set `self._vocabulary` in `_load` (a `ByteVocabulary`); `vocabulary`
+    and the vocabulary-sized `spec.input_dim` are therefore known once the data is read.
+    """
+
+    def __init__(self, data_config=None):
+        super().__init__(data_config)
+        check_max_len(self.NAME, self.config.max_len)
+        self._vocabulary = None
+
+    @property
+    def vocabulary(self):
+        """The byte vocabulary of the training texts (reads the data on first use)."""
+        self.splits()
+        return self._vocabulary

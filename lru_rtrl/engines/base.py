@@ -6,8 +6,9 @@ An engine is a registered object that callers ask, instead of comparing names:
                             step's loss must be known at that step
   engine.in_stream_updates  it can update the parameters inside a stream
                             (`config.streaming.update_every > 0`)
-  engine.check(...)         raises UnsupportedCombinationError, saying why, for a rule, core,
-                            task or pooling it cannot run (called by the model builder)
+  engine.check(...)         a plugin engine's own conditions (raise
+                            UnsupportedCombinationError); what follows from `streams` and
+                            `in_stream_updates` is decided by lru_rtrl.compat, which asks it
   engine.gradient(model, params, rng, batch, normalizer=None, is_training=True, rule=None)
       -> (loss, stats, grads)
   engine.online_updates(...)  learning while reading (engines with in_stream_updates only)
@@ -27,7 +28,6 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.config.choices import Pooling
 from lru_rtrl.cores.base import CoreStructure
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError
@@ -42,7 +42,8 @@ class Engine:
 
     def check(self, *, rule: LearningRule, structure: CoreStructure, spec: TaskSpec,
               pooling: str) -> None:
-        """Raises UnsupportedCombinationError if this engine cannot run the combination."""
+        """A plugin engine's own conditions beyond its declared capabilities (lru_rtrl.compat
+        asks it): raise UnsupportedCombinationError saying why."""
         del rule, structure, spec, pooling
 
     def gradient(self, model, params: hk.Params, rng: Optional[jax.Array],
@@ -60,34 +61,6 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"<engine {self.name!r}>"
-
-
-def check_streamable(engine: Engine, rule: LearningRule, spec: TaskSpec, pooling: str) -> None:
-    """What every engine that streams needs: an online rule, a loss known at each step, and
-    one sequence per example."""
-    if rule.window is not None:
-        raise UnsupportedCombinationError(
-            f"Rule {rule.name!r} (truncated BPTT, window {rule.window}) keeps no traces: it "
-            f"backpropagates through a buffered window, which the {engine.name} engine, one "
-            "step at a time, does not hold. Use engine='parallel' for batches of sequences, "
-            "lru_rtrl.learner.OnlineLearner to learn on a stream with it, or an online rule "
-            "(online_full, online_snap, online_truncated, online_spat) here.")
-    if not rule.online:
-        raise UnsupportedCombinationError(
-            f"Rule {rule.name!r} needs the whole trajectory (it is not an online rule), so it "
-            f"cannot run on the {engine.name} engine, which reads one step at a time. Use "
-            "engine='parallel', or an online rule (online_full, online_snap, "
-            "online_truncated, online_spat).")
-    if not Pooling(pooling).streamable:
-        streamable = [p.value for p in Pooling if p.streamable]
-        raise UnsupportedCombinationError(
-            f"Pooling {pooling!r} gives a loss that is known only at the end of the sequence, "
-            f"so it cannot be streamed. Use pooling {streamable} with engine={engine.name!r} "
-            "('pool_st' is the running mean with stop-gradient), or engine='parallel'.")
-    if spec.two_tower:
-        raise UnsupportedCombinationError(
-            f"Task {spec.name!r} is two-tower (it compares two whole texts), which the "
-            f"{engine.name} engine cannot run; use engine='parallel'.")
 
 
 def mask_frozen(grads: hk.Params, trained: Dict[str, Dict[str, bool]]) -> hk.Params:

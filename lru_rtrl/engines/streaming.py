@@ -33,8 +33,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lru_rtrl.engines.base import (Engine, check_streamable, mask_frozen, merge_recurrent,
-                                   split_recurrent, tree_add)
+from lru_rtrl.engines.base import (Engine, mask_frozen, merge_recurrent, split_recurrent,
+                                   tree_add)
 from lru_rtrl.model import losses
 from lru_rtrl.model.network import fresh_start
 from lru_rtrl.registry import ENGINES
@@ -131,9 +131,6 @@ class StreamingEngine(Engine):
     name = "streaming"
     streams = True
     in_stream_updates = True
-
-    def check(self, *, rule, structure, spec, pooling):
-        check_streamable(self, rule, spec, pooling)
 
     def gradient(self, model, params, rng, batch, *, normalizer=None, is_training=True,
                  rule=None):

@@ -12,11 +12,12 @@ from typing import Dict, Optional, Tuple
 import jax.numpy as jnp
 import numpy as np
 
+from lru_rtrl import errors
 from lru_rtrl.data.base import TaskSpec
 
 
-class StreamInputError(ValueError):
-    """An input of the wrong shape or dtype for the learner; the message says what is expected."""
+# An input of the wrong shape or dtype for the learner; the message says what is expected.
+StreamInputError = errors.StreamInputError
 
 
 def _check(name: str, value, shape: Tuple[int, ...], kind: str, what: str):

@@ -31,15 +31,13 @@ import ml_collections
 import numpy as np
 import optax
 
-from lru_rtrl.config.choices import Pooling
+from lru_rtrl import compat, experiment
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.engines.streaming import init_stream_state, learn_step
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.learner import inputs as inputs_lib
 from lru_rtrl.learner.window import init_window_state, window_step
-from lru_rtrl.model import build_model, dummy_batch
 from lru_rtrl.model.network import fresh_start
-from lru_rtrl.registry import RULES, TASKS
-from lru_rtrl.rules.base import UnsupportedCombinationError
 
 LearnerState = Dict[str, Any]
 
@@ -55,21 +53,18 @@ class OnlineLearner:
     """A model, an optimizer and an update period K; see the module docstring."""
 
     def __init__(self, model, optimizer: optax.GradientTransformation, update_every: int = 1):
+        """`model` on a streaming engine (lru_rtrl.compat says what a learner can run);
+        `update_every` K >= 1 (tbptt updates at the end of each window instead)."""
+        compat.check(structure=model.cells[0].structure, rule=model.rule, engine=model.engine,
+                     spec=model.spec, pooling=model.arch.pooling, learner=True)
+        if isinstance(update_every, bool) or int(update_every) != update_every \
+                or update_every < 1:
+            raise ConfigError(f"The learner's update period (config.streaming.update_every) "
+                              f"must be an integer >= 1, got {update_every!r}.")
         rule = model.rule
-        if rule.window is None and not rule.online:
-            raise UnsupportedCombinationError(
-                f"Rule {rule.name!r} needs the whole trajectory; an online learner runs the "
-                "online rules (online_full, online_snap, online_truncated, online_spat) or "
-                "tbptt (truncated BPTT over a window of config.tbptt.window steps).")
-        if not Pooling(model.arch.pooling).streamable or model.spec.two_tower:
-            raise UnsupportedCombinationError(
-                f"A stream needs a loss at every step: pooling {model.arch.pooling!r} / task "
-                f"{model.spec.name!r} cannot be learned step by step (use pooling 'none').")
         self.model = model
         self.optimizer = optimizer
         self.update_every = rule.window if rule.window is not None else int(update_every)
-        if self.update_every < 1:
-            raise ValueError(f"update_every must be >= 1, got {update_every}.")
         self.is_training = model.arch.dropout > 0
         self._step = jax.jit(self._step_impl)
         self._steps = jax.jit(self._steps_impl)
@@ -80,31 +75,21 @@ class OnlineLearner:
     def from_config(cls, config: ml_collections.ConfigDict, spec: Optional[TaskSpec] = None,
                     optimizer: Optional[optax.GradientTransformation] = None
                     ) -> "OnlineLearner":
-        """The learner of an experiment config: config.model, config.rule (and its options,
-        e.g. config.tbptt), config.train's optimizer (config.train.num_steps = the stream
-        length the schedule spans), K = config.streaming.update_every (0: 1). `spec`
-        defaults to the spec of config.data's task."""
-        from lru_rtrl.training import optim  # the optimizer groups; not needed otherwise
-        spec = spec or TASKS.get(config.data.task)(config.data).spec
-        # The streaming engine's checks for the online rules; the learner's own for the rest.
-        engine = "streaming" if RULES.get(config.rule).online else "parallel"
-        # build_model gives the rule its options (rule.configure(config), e.g. tbptt's K).
-        model = build_model(config.model, spec, config.rule, engine, config=config)
-        update_every = max(1, int(config.streaming.update_every))
-        if optimizer is None:
-            period = model.rule.window or update_every
-            total = max(2, int(config.train.num_steps) // period) \
-                if config.train.num_steps > 0 else 1_000_000
-            params = model.init(jax.random.PRNGKey(0), dummy_batch(spec, 1, seq_len=2))
-            optimizer = optim.make_optimizer(config.train, model, params, total)[0]
-        return cls(model, optimizer, update_every)
+        """The learner of an experiment config, built by lru_rtrl.experiment: config.model,
+        config.rule (and its options, e.g. config.tbptt), config.engine (one that streams),
+        config.train's optimizer (config.train.num_steps = the stream length the schedule
+        spans), K = config.streaming.update_every (0: 1). `spec` defaults to the spec of
+        config.data's task."""
+        run = experiment.assemble(config, spec=spec, learner=True)
+        return cls(run.model, optimizer or run.optimizer,
+                   max(1, int(config.streaming.update_every)))
 
     # --- state ---------------------------------------------------------------------------
     def init(self, rng: jax.Array, batch_size: int, params=None) -> LearnerState:
         """A fresh learner for `batch_size` independent streams (new parameters unless given)."""
         init_rng, key = jax.random.split(rng)
         if params is None:
-            params = self.model.init(init_rng, dummy_batch(self.model.spec, 1, seq_len=2))
+            params = experiment.init_params(self.model, init_rng)
         if self.model.rule.window is not None:
             stream = init_window_state(self.model, params, batch_size, self.update_every)
         else:

@@ -23,8 +23,10 @@ from typing import Optional, Tuple
 import haiku as hk
 import jax
 
-from lru_rtrl.config.choices import Block, Norm
+from lru_rtrl.choices import Block, Norm
 from lru_rtrl.cores.base import Cell, RecurrentCore
+from lru_rtrl.errors import ConfigError
+from lru_rtrl import paths
 
 
 def dropout_mask(rate: float, shape, dtype) -> Optional[jax.Array]:
@@ -50,12 +52,12 @@ class ResidualBlock(hk.Module):
                  name: Optional[str] = None):
         super().__init__(name=name)
         if block not in Block.values():
-            raise ValueError(f"Unknown config.model.block {block!r}; choose one of "
+            raise ConfigError(f"Unknown config.model.block {block!r}; choose one of "
                              f"{Block.values()}.")
         if norm not in Norm.values():
-            raise ValueError(f"Unknown config.model.norm {norm!r}; choose one of {Norm.values()}.")
+            raise ConfigError(f"Unknown config.model.norm {norm!r}; choose one of {Norm.values()}.")
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"config.model.dropout must be in [0, 1), got {dropout}.")
+            raise ConfigError(f"config.model.dropout must be in [0, 1), got {dropout}.")
         self.cell = cell
         self.block = block
         self.norm = norm
@@ -63,9 +65,9 @@ class ResidualBlock(hk.Module):
         # Submodules are created here, once, so that both modes share them and their names
         # stay short (block_0/~/core, block_0/~/norm, ...).
         width = cell.d_out
-        self.core = RecurrentCore(cell, name="core")
+        self.core = RecurrentCore(cell, name=paths.CORE)
         self.layer_norm = (hk.LayerNorm(axis=-1, create_scale=True, create_offset=True,
-                                        name="norm") if norm != Norm.NONE else None)
+                                        name=paths.NORM) if norm != Norm.NONE else None)
         self.glu_w1 = (hk.Linear(width, w_init=w_init, name="glu_w1")
                        if block == Block.FULL_GLU else None)
         self.glu_w2 = (hk.Linear(width, w_init=w_init, name="glu_w2")

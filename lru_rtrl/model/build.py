@@ -1,9 +1,7 @@
-"""Builds a `Model` from a config: registry look-ups, combination checks, Haiku transforms.
+"""The `Model`: pure functions of one architecture, built from already-resolved parts.
 
-`build_model(config.model, spec, rule, engine)` looks up the core, the rule and the engine by
-name (or takes the objects), checks that the combination can work — the rule's and the
-engine's own checks fail here, before anything is compiled, with a message that says why —
-and returns a `Model` holding pure functions:
+`build_model(config.model, spec, rule, engine)` makes the cells and the `Architecture` and
+returns a `Model` holding pure functions:
 
   model.init(rng, batch) -> params
   model.apply(params, rng, batch, is_training, rule=None, remat=False) -> logits
@@ -12,34 +10,32 @@ and returns a `Model` holding pure functions:
              reset_t=None) -> (carry, logits_t, aux) (one step; see SequenceModel.step)
   model.initial_carry(batch_size, dtype) -> carry for `step`
 
-`apply` takes any registered rule (default: the model's own), which is how the BPTT gradient
-for the alignment diagnostic is computed on the same parameters.
+`apply` takes any rule (default: the model's own), which is how the BPTT gradient for the
+alignment diagnostic is computed on the same parameters.
 
-Importing this module registers the built-in cores, rules and engines (it imports their
-packages): whoever builds a model can look them up by name.
+The rule and the engine come as objects: looking names up in the registries, giving the rule
+its options and asking lru_rtrl.compat whether the parts can run together is the job of the
+one assembler, lru_rtrl.experiment, which every launcher, the learner, the bench and the
+tests build through.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
 import haiku as hk
 import jax
 import jax.numpy as jnp
 import ml_collections
 
-import lru_rtrl.cores  # noqa: F401  (registers the built-in cores)
-import lru_rtrl.engines  # noqa: F401  (registers the built-in engines)
-import lru_rtrl.rules  # noqa: F401  (registers the built-in rules)
 from lru_rtrl.cores.base import Cell
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.engines.base import Engine
-from lru_rtrl.model.network import Architecture, SequenceModel, initial_carry, param_roles
-from lru_rtrl.registry import CORES, ENGINES, RULES
-from lru_rtrl.rules.base import LearningRule, describe
+from lru_rtrl.errors import ConfigError
+from lru_rtrl import paths
+from lru_rtrl.model.network import Architecture, SequenceModel, initial_carry
+from lru_rtrl.registry import CORES
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -47,17 +43,17 @@ class Model:
     """Pure functions of one model architecture, plus what the engines need to know of it."""
     spec: TaskSpec
     cells: Tuple[Cell, ...]
-    rule: LearningRule
-    engine: Engine
+    rule: Any       # a lru_rtrl.rules LearningRule
+    engine: Any     # a lru_rtrl.engines Engine
     arch: Architecture
     loss_average: str = "token"   # choices.LossAverage (config.train.loss_average)
 
     def module(self) -> SequenceModel:
-        return SequenceModel(self.cells, self.arch, name="model")
+        return SequenceModel(self.cells, self.arch, name=paths.ROOT)
 
     # --- Haiku transforms (cached per rule and mode) ------------------------------------
     @functools.lru_cache(maxsize=None)
-    def _sequence_transform(self, rule: LearningRule, is_training: bool, remat: bool):
+    def _sequence_transform(self, rule, is_training: bool, remat: bool):
         return hk.transform(lambda batch: self.module()(batch, rule, is_training, remat))
 
     @functools.lru_cache(maxsize=None)
@@ -71,8 +67,7 @@ class Model:
         return self._sequence_transform(self.rule, False, False).init(rng, batch)
 
     def apply(self, params: hk.Params, rng: Optional[jax.Array], batch: Dict[str, jax.Array],
-              is_training: bool, rule: Optional[LearningRule] = None,
-              remat: bool = False) -> jax.Array:
+              is_training: bool, rule=None, remat: bool = False) -> jax.Array:
         """Whole-sequence logits; `remat` recomputes each block in the backward pass."""
         return self._sequence_transform(rule or self.rule, is_training, remat).apply(
             params, rng, batch)
@@ -85,19 +80,15 @@ class Model:
     def initial_carry(self, batch_size: int, dtype=jnp.float32) -> Dict[str, Any]:
         return initial_carry(self.cells, self.arch.d_model, batch_size, dtype)
 
-    # --- parameter bookkeeping -------------------------------------------------------------
+    # --- parameter bookkeeping (names: lru_rtrl.paths) -----------------------------
     def roles(self, params: hk.Params) -> Dict[str, Dict[str, str]]:
-        return param_roles(params, self.cells)
+        return paths.roles(params, [cell.structure.recurrent for cell in self.cells])
 
     def core_modules(self, params: hk.Params) -> List[str]:
         """The module path of each layer's core, in layer order."""
-        paths = sorted((m for m in params if m.split("/")[-1] == "core"),
-                       key=lambda m: int(m.split("block_")[1].split("/")[0]))
-        if len(paths) != len(self.cells):
-            raise ValueError(f"Expected {len(self.cells)} core modules, found {paths}")
-        return paths
+        return paths.core_modules(params, len(self.cells))
 
-    def trained_mask(self, params: hk.Params, rule: Optional[LearningRule] = None):
+    def trained_mask(self, params: hk.Params, rule=None):
         """{module: {name: bool}}: False for parameters the rule keeps frozen."""
         rule = rule or self.rule
         roles = self.roles(params)
@@ -105,43 +96,24 @@ class Model:
                 for m, names in roles.items()}
 
 
-def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec,
-                rule: Union[str, LearningRule], engine: Union[str, Engine] = "parallel",
-                batch_size: Optional[int] = None,
-                config: Optional[ml_collections.ConfigDict] = None) -> Model:
-    """Looks up core, rule and engine, checks the combination and returns the `Model`.
+def build_model(model_config: ml_collections.ConfigDict, spec: TaskSpec, rule, engine, *,
+                loss_average: str = "token") -> Model:
+    """The `Model` of `config.model` for `spec`, trained by the `rule` object on the `engine`
+    object (whether they fit is lru_rtrl.compat's question, asked by lru_rtrl.experiment).
 
-    `config`, the whole experiment config, gives the rule its options (`rule.configure`,
-    e.g. the window of `tbptt` from config.tbptt) and the loss averaging
-    (config.train.loss_average); without it both keep their defaults.
-
-    Raises UnknownNameError for unknown names and UnsupportedCombinationError (or ValueError
-    for bad option values) for combinations that cannot work.
+    Raises UnknownNameError for an unknown core and ConfigError for bad option values.
     """
-    rule_obj = RULES.get(rule) if isinstance(rule, str) else rule
-    if config is not None:
-        rule_obj = rule_obj.configure(config)
-    engine_obj = ENGINES.get(engine) if isinstance(engine, str) else engine
     core_cls = CORES.get(model_config.core)
     if model_config.n_layers < 1:
-        raise ValueError(f"config.model.n_layers must be >= 1, got {model_config.n_layers}.")
+        raise ConfigError(f"config.model.n_layers must be >= 1, got {model_config.n_layers}.")
     arch = Architecture.from_config(model_config, spec)
     options = model_config.get(model_config.core, ml_collections.ConfigDict())
-    cells = tuple(core_cls.from_config(model_config.d_model, model_config.d_hidden,
-                                       model_config.d_model, options, scan=model_config.scan)
-                  for _ in range(model_config.n_layers))
-    structure = cells[0].structure
-    rule_obj.check(structure, engine_obj)
-    engine_obj.check(rule=rule_obj, structure=structure, spec=spec, pooling=arch.pooling)
-    loss_average = config.train.loss_average if config is not None else "token"
-    model = Model(spec=spec, cells=cells, rule=rule_obj, engine=engine_obj, arch=arch,
-                  loss_average=loss_average)
-    logging.info("Model: %d x %s (d_model %d, d_hidden %d); %s", model_config.n_layers,
-                 model_config.core, model_config.d_model, model_config.d_hidden,
-                 describe(rule_obj, structure))
-    for warning in rule_obj.warnings(cells[0], engine_obj, batch_size or 1):
-        logging.warning("%s", warning)
-    return model
+    cells: Tuple[Cell, ...] = tuple(
+        core_cls.from_config(model_config.d_model, model_config.d_hidden, model_config.d_model,
+                             options, scan=model_config.scan)
+        for _ in range(model_config.n_layers))
+    return Model(spec=spec, cells=cells, rule=rule, engine=engine, arch=arch,
+                 loss_average=loss_average)
 
 
 def count_params(params: hk.Params) -> int:

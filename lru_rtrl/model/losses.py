@@ -26,8 +26,9 @@ from typing import Dict, Optional
 import jax
 import jax.numpy as jnp
 
-from lru_rtrl.config.choices import LossAverage
+from lru_rtrl.choices import LossAverage
 from lru_rtrl.data.base import TaskSpec
+from lru_rtrl.errors import ConfigError, UnsupportedCombinationError
 from lru_rtrl.model import pooling as pooling_lib
 
 AVERAGES = LossAverage.values()
@@ -75,7 +76,7 @@ def row_scale(batch: Dict[str, jax.Array], spec: TaskSpec, pooling: str,
     """[B]: the factor of each row's step weights: 1 for "token"; 1 / Σ_t w_{b,t} for
     "sequence" (0 for a row without a weighted step), which makes each sequence count once."""
     if average not in AVERAGES:
-        raise ValueError(f"config.train.loss_average must be one of {AVERAGES}, got "
+        raise ConfigError(f"config.train.loss_average must be one of {AVERAGES}, got "
                          f"{average!r}.")
     if average == "token" or pooling in pooling_lib.SEQUENCE_POOLINGS:
         return jnp.ones(batch["mask"].shape[:1], jnp.float32)
@@ -146,7 +147,7 @@ def sequence_loss(logits: jax.Array, batch: Dict[str, jax.Array], spec: TaskSpec
     """
     if pooling in pooling_lib.SEQUENCE_POOLINGS:
         if spec.target_kind == "per_step":
-            raise ValueError(f"Task {spec.name!r} has a target at every step; pooling {pooling!r} "
+            raise UnsupportedCombinationError(f"Task {spec.name!r} has a target at every step; pooling {pooling!r} "
                              "makes one prediction per sequence. Use pooling 'none'.")
         targets = batch["targets"]
         weights = example_weights(batch)

@@ -10,9 +10,8 @@ One Haiku module, two modes that share every parameter:
       [B, *out] for this step, and per layer the previous state and the core's input.
 
 Module names (and so parameter paths) are fixed: `encoder`, `block_{l}/~/norm`,
-`block_{l}/~/core`, `block_{l}/~/glu_w1|glu_w2`, `readout_mlp`, `decoder`. `param_roles`
-maps every parameter to its role (encoder, recurrent, core_readout, block, readout_mlp,
-decoder), which the optimizer groups and rules (e.g. a reservoir rule) use.
+`block_{l}/~/core`, `block_{l}/~/glu_w1|glu_w2`, `readout_mlp`, `decoder`;
+lru_rtrl.paths is the one place that knows them (roles, layer indices, short names).
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from lru_rtrl.config.choices import DenseInit, Pooling
+from lru_rtrl.choices import DenseInit, Pooling
 from lru_rtrl.cores.base import Cell
 from lru_rtrl.data.base import TaskSpec
+from lru_rtrl.errors import ConfigError, UnsupportedCombinationError
+from lru_rtrl import paths
 from lru_rtrl.model import pooling as pooling_lib
 from lru_rtrl.model.blocks import ResidualBlock
 
@@ -53,14 +54,14 @@ class Architecture:
 
     def __post_init__(self):
         if self.pooling not in Pooling.values():
-            raise ValueError(f"Unknown config.model.pooling {self.pooling!r}; choose one of "
+            raise ConfigError(f"Unknown config.model.pooling {self.pooling!r}; choose one of "
                              f"{Pooling.values()}.")
         if self.dense_init not in DenseInit.values():
-            raise ValueError(f"Unknown config.model.dense_init {self.dense_init!r}; choose one "
+            raise ConfigError(f"Unknown config.model.dense_init {self.dense_init!r}; choose one "
                              f"of {DenseInit.values()}.")
         if self.two_tower and Pooling(self.pooling).per_step:
             sequence = [p.value for p in Pooling if not p.per_step]
-            raise ValueError(
+            raise ConfigError(
                 f"Two-tower tasks compare pooled sequence features, so config.model.pooling "
                 f"must be one of {sequence}, not {self.pooling!r}.")
 
@@ -100,17 +101,18 @@ class SequenceModel(hk.Module):
         self.two_tower = arch.two_tower
         # Submodules are created once here, so both modes share them under short names.
         w_init = arch.dense_w_init()
-        self.encoder = hk.Linear(arch.d_model, w_init=w_init, name="encoder")
+        self.encoder = hk.Linear(arch.d_model, w_init=w_init, name=paths.ENCODER)
         self.blocks = [ResidualBlock(cell, block=arch.block, norm=arch.norm,
-                                     dropout=arch.dropout, w_init=w_init, name=f"block_{l}")
+                                     dropout=arch.dropout, w_init=w_init,
+                                     name=paths.block_name(l))
                        for l, cell in enumerate(self.cells)]
         units = arch.readout_units or (arch.d_model if arch.two_tower else 0)
-        self.readout_mlp = (hk.Linear(units, w_init=w_init, name="readout_mlp")
+        self.readout_mlp = (hk.Linear(units, w_init=w_init, name=paths.READOUT_MLP)
                             if units else None)
         size = 1
         for n in self.output_shape:
             size *= n
-        self.decoder = hk.Linear(size, w_init=w_init, name="decoder")
+        self.decoder = hk.Linear(size, w_init=w_init, name=paths.DECODER)
 
     # --- pieces shared by both modes -------------------------------------------------
     def _encode(self, inputs: jax.Array) -> jax.Array:
@@ -139,7 +141,7 @@ class SequenceModel(hk.Module):
         resets = batch.get("resets")
         if self.two_tower:
             if resets is not None:
-                raise ValueError("Two-tower tasks compare two whole texts; their batches cannot "
+                raise UnsupportedCombinationError("Two-tower tasks compare two whole texts; their batches cannot "
                                  "mark segment starts (resets) inside rows.")
             # Both texts run through the same network as one batch of 2B sequences.
             inputs = jnp.concatenate([inputs, batch["inputs2"]], axis=0)
@@ -169,7 +171,7 @@ class SequenceModel(hk.Module):
         aux["x"][l] [B, D], the state before this step and the core input of layer l.
         """
         if self.two_tower:
-            raise ValueError("Two-tower tasks need both whole texts before their features can be "
+            raise UnsupportedCombinationError("Two-tower tasks need both whole texts before their features can be "
                              "compared; they cannot be run step by step.")
         pool_carry = carry["pool"]
         if reset_t is not None:
@@ -217,34 +219,3 @@ def fresh_start(resets_t: jax.Array, position: jax.Array) -> jax.Array:
     """resets_t [B] with every row marked at position 0: the first step of a stream starts a
     segment (position counts the steps a stream has taken)."""
     return jnp.maximum(resets_t, (position == 0).astype(resets_t.dtype))
-
-
-def param_roles(params: hk.Params, cells: Sequence[Cell]) -> Dict[str, Dict[str, str]]:
-    """{module: {name: role}} for every parameter of a SequenceModel's params."""
-    roles: Dict[str, Dict[str, str]] = {}
-    for module, names in params.items():
-        roles[module] = {}
-        leaf = module.split("/")[-1]
-        for name in names:
-            if leaf == "encoder":
-                role = "encoder"
-            elif leaf in ("readout_mlp",):
-                role = "readout_mlp"
-            elif leaf == "decoder":
-                role = "decoder"
-            elif leaf == "core":
-                layer = _layer_index(module)
-                role = "recurrent" if name in cells[layer].structure.recurrent else "core_readout"
-            elif "block_" in module:
-                role = "block"
-            else:
-                raise ValueError(f"Parameter {module}/{name} has no role; update param_roles.")
-            roles[module][name] = role
-    return roles
-
-
-def _layer_index(module: str) -> int:
-    for part in module.split("/"):
-        if part.startswith("block_"):
-            return int(part[len("block_"):])
-    raise ValueError(f"{module!r} is not inside a block")

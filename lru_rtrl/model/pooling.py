@@ -24,8 +24,9 @@ import jax.numpy as jnp
 
 from typing import Optional
 
-from lru_rtrl.config.choices import Pooling
+from lru_rtrl.choices import Pooling
 from lru_rtrl.cores.scan import linear_recurrence
+from lru_rtrl.errors import ConfigError, UnsupportedCombinationError
 
 POOLINGS = Pooling.values()
 SEQUENCE_POOLINGS = tuple(p.value for p in Pooling if not p.per_step)
@@ -54,7 +55,7 @@ def pool_sequence(y: jax.Array, mask: jax.Array, pooling: str,
         return y
     m = mask[..., None].astype(y.dtype)
     if resets is not None and pooling not in ("none", "pool_st"):
-        raise ValueError(
+        raise UnsupportedCombinationError(
             f"Pooling {pooling!r} makes one prediction per row, but the batch marks segment "
             "starts (resets) inside rows; use a per-step pooling ('none' or 'pool_st') for "
             "rows that hold several sequences.")
@@ -67,7 +68,7 @@ def pool_sequence(y: jax.Array, mask: jax.Array, pooling: str,
         return jnp.sum(m * y, axis=1) / jnp.maximum(jnp.sum(m, axis=1), 1.0)
     if pooling == "last":
         return jnp.einsum("bt,btd->bd", last_step_mask(mask).astype(y.dtype), y)
-    raise ValueError(f"Unknown pooling {pooling!r}; choose one of {POOLINGS}.")
+    raise ConfigError(f"Unknown pooling {pooling!r}; choose one of {POOLINGS}.")
 
 
 def initial_pool_carry(batch_size: int, width: int, dtype=jnp.float32) -> Dict[str, jax.Array]:
@@ -88,7 +89,7 @@ def pool_step(y_t: jax.Array, mask_t: jax.Array, carry: Dict[str, jax.Array],
         pooled = (jax.lax.stop_gradient(carry["sum"]) + y_t) / jnp.maximum(count, 1.0)[:, None]
         new_carry = {"sum": jax.lax.stop_gradient(carry["sum"] + m * y_t), "count": count}
         return pooled, new_carry
-    raise ValueError(
+    raise UnsupportedCombinationError(
         f"Pooling {pooling!r} cannot run step by step: its loss is known only at the end of the "
         f"sequence. Use one of {STREAMABLE_POOLINGS} with the streaming engine, or the parallel "
         "engine.")

@@ -21,27 +21,31 @@ from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import jax
 
+from lru_rtrl import errors
 from lru_rtrl.cores.base import Cell, CoreStructure, Params
 
 # Roles of parameters in the model (see lru_rtrl.model.network.param_roles).
 ROLES = ("encoder", "recurrent", "core_readout", "block", "readout_mlp", "decoder")
 
 
-class UnsupportedCombinationError(ValueError):
-    """A (core, rule, engine, pooling) combination that cannot work; the message says why."""
+# A (core, rule, engine, pooling) combination that cannot work; the message says why.
+UnsupportedCombinationError = errors.UnsupportedCombinationError
 
 
 class LearningRule:
     """Base class. Subclasses set `name` and implement the parallel and streaming hooks."""
 
     name: str = ""
-    # False only for rules that need the whole trajectory (bptt).
+    # False only for rules that need the whole trajectory (bptt, tbptt).
     online: bool = True
+    # The Jacobian J_t its traces keep: "full", "diagonal" (SnAp-1) or "none" (no temporal
+    # path); None for a rule without traces (bptt, tbptt, a plugin with its own hooks).
+    jacobian: Optional[str] = None
     # Roles whose parameters the rule trains; the others are frozen (zero gradient, no update).
     trained_roles: FrozenSet[str] = frozenset(ROLES)
     # BPTT window length K for rules that learn by windows of the stream (tbptt), else None.
     # Such a rule keeps no traces: the streaming engine refuses it, and lru_rtrl.learner's
-    # OnlineLearner runs it by buffering each window.
+    # OnlineLearner runs it by buffering each window (lru_rtrl.compat says which is which).
     window: Optional[int] = None
 
     def configure(self, config) -> "LearningRule":
@@ -54,11 +58,10 @@ class LearningRule:
         return self
 
     def check(self, structure: CoreStructure, engine) -> None:
-        """Raises UnsupportedCombinationError if this rule cannot train this core on `engine`.
-
-        `engine` is the Engine object (e.g. `engine.streams`). Whether an engine accepts the
-        rule at all (the streaming engine needs `online` rules) is the engine's own check.
-        """
+        """A plugin rule's own conditions: raise UnsupportedCombinationError if it cannot train
+        this core on `engine`. What every rule needs (traces, streams, windows) is decided by
+        lru_rtrl.compat from the declared `online`, `jacobian` and `window`; this hook adds to
+        it and is asked by compat."""
         del structure, engine
 
     def untrained_recurrent_params(self, structure: CoreStructure) -> Tuple[str, ...]:

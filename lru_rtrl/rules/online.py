@@ -16,10 +16,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from lru_rtrl import compat
 from lru_rtrl.cores.base import Cell, CoreStructure, Params, keep_factor
 from lru_rtrl.registry import CORES
 from lru_rtrl.rules import surrogates, traces
-from lru_rtrl.rules.base import LearningRule, UnsupportedCombinationError
+from lru_rtrl.rules.base import LearningRule
 
 
 def _core_name(cell: Cell) -> str:
@@ -42,16 +43,7 @@ class OnlineRule(LearningRule):
 
     def _elementwise(self, structure: CoreStructure) -> bool:
         """Whether traces are shaped like the parameters (diagonal J, or SnAp-1)."""
-        return self.jacobian == "diagonal" or (self.jacobian == "full" and structure.diagonal)
-
-    def check(self, structure: CoreStructure, engine) -> None:
-        super().check(structure, engine)
-        no_axis = [p for p in structure.recurrent if structure.hidden_axis[p] is None]
-        if no_axis and self._elementwise(structure):
-            raise UnsupportedCombinationError(
-                f"Rule {self.name!r} keeps one sensitivity per parameter entry, which needs every "
-                f"recurrent parameter to reach a single hidden unit in one step; {no_axis} "
-                "declare no hidden axis. Use online_full (exact RTRL) or online_truncated.")
+        return compat.elementwise_traces(self, structure)
 
     def untrained_recurrent_params(self, structure: CoreStructure):
         untrained = set(super().untrained_recurrent_params(structure))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.registry import RULES
 from lru_rtrl.rules.base import LearningRule
 
@@ -39,7 +40,7 @@ class TBPTT(LearningRule):
 
     def __init__(self, window: int = DEFAULT_WINDOW):
         if int(window) < 1:
-            raise ValueError(f"config.tbptt.window must be >= 1, got {window}.")
+            raise ConfigError(f"config.tbptt.window must be >= 1, got {window}.")
         self.window = int(window)
 
     def configure(self, config) -> "TBPTT":

@@ -7,10 +7,11 @@ import types
 from typing import List
 
 from lru_rtrl.config.files import ConfigFileError, load_config_file
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.sweeps.spec import Sweep
 
 
-class SweepConfigError(ValueError):
+class SweepConfigError(ConfigError):
     """A config file that cannot be read, or that defines no sweeps."""
 
 

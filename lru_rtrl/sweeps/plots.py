@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from lru_rtrl import paths
+from lru_rtrl.errors import UserError
 from lru_rtrl.sweeps.select import RowResult
 
-LAYER_KEY = re.compile(r"^align/block_(\d+)/(cos|norm_ratio)$")
+ALIGN_PREFIX = "align/"
 
 
-class PlotsUnavailable(RuntimeError):
+class PlotsUnavailable(UserError, RuntimeError):
     """matplotlib is not installed."""
 
 
@@ -142,9 +143,11 @@ def alignment(rows: Sequence[RowResult], path: str, quantity: str = "cos",
         layers: Dict[int, List[List[Tuple[int, float]]]] = {}
         for run in _runs(row):
             for key, curve in run.curves.items():
-                match = LAYER_KEY.match(key)
-                if match and match.group(2) == quantity and curve:
-                    layers.setdefault(int(match.group(1)), []).append(curve)
+                parsed = (paths.alignment_group(key[len(ALIGN_PREFIX):])
+                          if key.startswith(ALIGN_PREFIX) else None)
+                layer = paths.group_layer(parsed[0]) if parsed else None
+                if layer is not None and parsed[1] == quantity and curve:
+                    layers.setdefault(layer, []).append(curve)
         if layers:
             panels.append((row, layers))
     if not panels:

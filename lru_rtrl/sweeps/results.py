@@ -20,14 +20,13 @@ import dataclasses
 import json
 import math
 import os
-import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from lru_rtrl import paths
 from lru_rtrl.sweeps.expand import Run
 from lru_rtrl.sweeps.runner import FAILED, SUMMARY
 
 JSONL = "metrics.jsonl"
-ALIGN_KEY = re.compile(r"^(block_\d+|all|recurrent)/(cos|norm_ratio)$")
 
 Curve = List[Tuple[int, float]]
 
@@ -134,7 +133,7 @@ def read_run(run: Run, root: str, select_split: str = "validation",
             if metric in r]
     for row in by_split.get("align", []):
         for key, value in row.items():
-            if ALIGN_KEY.match(key):
+            if paths.alignment_group(key):
                 result.curves.setdefault(f"align/{key}", []).append(
                     (int(row["step"]), _float(value)))
     return result

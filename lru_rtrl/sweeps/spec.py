@@ -28,6 +28,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping, Optional, Tuple
 
+from lru_rtrl.errors import ConfigError
+
 SCALARS = (bool, int, float, str)
 
 
@@ -128,7 +130,7 @@ def describe(sweep: Sweep) -> str:
             f"{configs * len(sweep.seeds)} runs; rows by {', '.join(sweep.rows) or '-'}")
 
 
-class UnknownSweepError(ValueError):
+class UnknownSweepError(ConfigError):
     """A sweep name that a config file does not define (the message lists the known ones)."""
 
 

@@ -10,14 +10,14 @@ configuration with its validation score, so that the choice can be checked.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Dict, List, Sequence, Tuple
 
+from lru_rtrl import paths
 from lru_rtrl.sweeps.expand import ARG_KEY, format_value
 from lru_rtrl.sweeps.select import Candidate, RowResult, Stat
 from lru_rtrl.sweeps.spec import Sweep
 
-_ALIGN = re.compile(r"^align/(block_\d+|all)/(cos|norm_ratio)$")
+_ALIGN_PREFIX = "align/"
 
 
 def fmt_stat(stat: Stat, digits: int = 4) -> str:
@@ -72,19 +72,16 @@ def alignment_summary(rows: Sequence[RowResult], quantity: str = "cos"
         per_group: Dict[str, List[float]] = {}
         for run in row.chosen.done:
             for key, curve in run.curves.items():
-                match = _ALIGN.match(key)
+                parsed = (paths.alignment_group(key[len(_ALIGN_PREFIX):])
+                          if key.startswith(_ALIGN_PREFIX) else None)
                 values = [v for _, v in curve if math.isfinite(v)]
-                if match and match.group(2) == quantity and values:
-                    per_group.setdefault(match.group(1), []).append(sum(values) / len(values))
+                if (parsed and parsed[0] != "recurrent" and parsed[1] == quantity
+                        and values):
+                    per_group.setdefault(parsed[0], []).append(sum(values) / len(values))
         if per_group:
-            order = sorted(per_group, key=_layer_first)
+            order = sorted(per_group, key=paths.group_order)
             out.append((row, {g: Stat.of(per_group[g]) for g in order}))
     return out
-
-
-def _layer_first(group: str) -> Tuple[bool, int]:
-    """Sort key of alignment groups: block_0, block_1, ..., block_10, then `all`."""
-    return (not group.startswith("block_"), int(group[6:]) if group.startswith("block_") else 0)
 
 
 def _alignment_markdown(rows: Sequence[RowResult]) -> List[str]:
@@ -92,8 +89,8 @@ def _alignment_markdown(rows: Sequence[RowResult]) -> List[str]:
     if not summary:
         return []
     # Rows of different depths (a depth sweep): every layer any row has, then `all`.
-    groups = sorted({g for _, stats in summary for g in stats}, key=_layer_first)
-    names = [f"layer {int(g[6:]) + 1}" if g.startswith("block_") else g for g in groups]
+    groups = sorted({g for _, stats in summary for g in stats}, key=paths.group_order)
+    names = [paths.group_label(g) for g in groups]
     lines = ["", ("Cosine similarity of each layer's gradient to BPTT's on the same batch, "
                   "averaged over the logged steps of a run; mean ± std over seeds:"), "",
              "| row | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]

@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lru_rtrl.config import model_config
+from lru_rtrl import experiment
+from lru_rtrl.config import base_config
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.model import build_model, dummy_batch
 
 # Two independent 3-way outputs per step, a loss mask and a padded second sequence: every
 # part of the masked per-step loss is exercised.
@@ -52,15 +52,23 @@ def toy_batch(spec: TaskSpec, batch_size: int = 2, seq_len: Optional[int] = None
 def toy_model(core: str, rule: str, *, engine: str = "parallel", n_layers: int = 2,
               d_model: int = 4, d_hidden: int = 3, pooling: str = "none", block: str = "full_glu",
               norm: str = "pre", dropout: float = 0.0, spec: TaskSpec = PER_STEP_SPEC,
-              dtype=jnp.float64, seed: int = 0, scan: str = "auto", **core_options):
-    """(model, params) of a tiny network with parameters cast to `dtype`."""
-    config = model_config()
-    config.core, config.n_layers, config.d_model, config.d_hidden = core, n_layers, d_model, d_hidden
-    config.pooling, config.block, config.norm, config.dropout = pooling, block, norm, dropout
-    config.scan = scan
+              dtype=jnp.float64, seed: int = 0, scan: str = "auto", learner: bool = False,
+              window: Optional[int] = None, **core_options):
+    """(model, params) of a tiny network with parameters cast to `dtype`, built through the
+    one assembler (lru_rtrl.experiment) like every run. `learner`: for an online learner;
+    `window`: tbptt's K (config.tbptt.window)."""
+    config = base_config("copy")
+    model_config = config.model
+    model_config.core, model_config.n_layers = core, n_layers
+    model_config.d_model, model_config.d_hidden = d_model, d_hidden
+    model_config.pooling, model_config.block, model_config.norm = pooling, block, norm
+    model_config.dropout, model_config.scan = dropout, scan
     for key, value in core_options.items():
-        config[core][key] = value
-    model = build_model(config, spec, rule, engine)
-    params = model.init(jax.random.PRNGKey(seed), dummy_batch(spec, 1, seq_len=2))
+        model_config[core][key] = value
+    config.rule, config.engine = rule, engine
+    if window is not None:
+        config.tbptt.window = window
+    model = experiment.model_of(config, spec, learner=learner)
+    params = experiment.init_params(model, jax.random.PRNGKey(seed))
     params = jax.tree_util.tree_map(lambda p: p.astype(dtype), params)
     return model, params

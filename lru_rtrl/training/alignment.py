@@ -20,15 +20,9 @@ from typing import Dict, List, Tuple
 
 import jax.numpy as jnp
 
+from lru_rtrl import paths
+
 _TINY = 1e-30
-
-
-def short_path(module: str, name: str) -> str:
-    """`model/~/block_0/~/core`, `nu_log` -> `block_0/core/nu_log`."""
-    parts = [p for p in module.split("/") if p != "~"]
-    if parts and parts[0] == "model":
-        parts = parts[1:]
-    return "/".join(parts + [name])
 
 
 def groups(model, params) -> Dict[str, List[Tuple[str, str]]]:
@@ -44,10 +38,10 @@ def groups(model, params) -> Dict[str, List[Tuple[str, str]]]:
             result["all"].append(key)
             if roles[module][name] == "recurrent":
                 result["recurrent"].append(key)
-            path = short_path(module, name)
-            result[path] = [key]
-            if path.startswith("block_"):
-                result.setdefault(path.split("/")[0], []).append(key)
+            result[paths.short_path(module, name)] = [key]
+            layer = paths.layer_of(module)
+            if layer is not None:
+                result.setdefault(paths.layer_group(layer), []).append(key)
     return {k: v for k, v in result.items() if v}
 
 

@@ -31,12 +31,13 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from lru_rtrl.errors import UserError
 from lru_rtrl.training.steps import TrainState
 
 LATEST, BEST = "latest", "best"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint could not be used."""
 
 

@@ -32,15 +32,17 @@ import ml_collections
 import numpy as np
 
 from lru_rtrl.data.base import Task
+from lru_rtrl.errors import UserError
+from lru_rtrl import paths
+from lru_rtrl.model import losses
 from lru_rtrl.progress import duration
 from lru_rtrl.training import checkpoints as ckpt_lib
 from lru_rtrl.training import devices
-from lru_rtrl.model import losses
 from lru_rtrl.training import metrics as metrics_lib
 from lru_rtrl.training.writers import MetricsLogger
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(UserError, RuntimeError):
     """A loss or gradient became NaN / Inf; the message says where the last good state is."""
 
 
@@ -311,8 +313,7 @@ class Trainer:
 def alignment_summary(aligned: Dict[str, float]) -> str:
     """'cos to bptt by layer 0.94 0.97 ...' from the alignment scalars (per layer only; the
     per-parameter values are in metrics.jsonl and TensorBoard)."""
-    layers = sorted((int(k.split("/")[0][len("block_"):]), v) for k, v in aligned.items()
-                    if k.startswith("block_") and k.count("/") == 1 and k.endswith("/cos"))
+    layers = [(layer, aligned[key]) for layer, key in paths.layer_groups_in(aligned, "cos")]
     if not layers:
         return f"cos to bptt {aligned.get('all/cos', float('nan')):.2f}"
     return "cos to bptt by layer " + " ".join(f"{v:.2f}" for _, v in layers)

@@ -30,6 +30,7 @@ import numpy as np
 
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import pooling as pooling_lib
+from lru_rtrl import paths
 from lru_rtrl.model import losses
 
 Sums = Dict[str, jax.Array]
@@ -123,20 +124,17 @@ def add_sums(total: Dict[str, float], sums: Dict[str, float]) -> Dict[str, float
 def recurrence_stats(model, params) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
     """(scalars, histogram values) of the recurrence of every layer, from host params.
 
-    LRU: |λ| = exp(-exp(ν_log)); dense cores with a square A: the moduli of its eigenvalues.
-    Cores with neither (GRU) are skipped.
+    Each core says what its decays are (`Cell.decay_moduli`: the LRU's |λ|, the moduli of a
+    dense A's eigenvalues, the RG-LRU's σ(Λ)^c); cores without one (GRU, minGRU) are skipped.
     """
     scalars: Dict[str, float] = {}
     histograms: Dict[str, np.ndarray] = {}
-    for layer, path in enumerate(model.core_modules(params)):
-        p = params[path]
-        if "nu_log" in p:
-            modulus = np.exp(-np.exp(np.asarray(p["nu_log"], np.float64)))
-        elif "A" in p and np.ndim(p["A"]) == 2 and p["A"].shape[0] == p["A"].shape[1]:
-            modulus = np.abs(np.linalg.eigvals(np.asarray(p["A"], np.float64)))
-        else:
+    for layer, (path, cell) in enumerate(zip(model.core_modules(params), model.cells)):
+        theta, _ = cell.split(params[path])
+        modulus = cell.decay_moduli(theta)
+        if modulus is None:
             continue
-        key = f"recurrence/block_{layer}/abs_lambda"
+        key = f"recurrence/{paths.layer_group(layer)}/abs_lambda"
         histograms[key] = modulus
         for stat, value in (("min", modulus.min()), ("mean", modulus.mean()),
                             ("median", np.median(modulus)), ("max", modulus.max()),

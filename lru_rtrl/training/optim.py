@@ -12,8 +12,10 @@ Every parameter gets one label:
   frozen     parameters the learning rule does not train (e.g. a reservoir rule): their
              update is exactly zero, weight decay included, and they hold no optimizer state.
 
-Variants (config.train.optimizer_groups), with "B" the core's input matrix (LRU B_re / B_im,
-linear RNN B) and "C" its output matrix (LRU C_re / C_im, linear RNN and GRU C):
+Variants (config.train.optimizer_groups), with "B" the core's input matrix and "C" its output
+matrix as its `CoreStructure` declares them (`input_matrix`: LRU B_re / B_im, linear RNN B;
+`output_matrix`: LRU C_re / C_im, the other cores' C); lru_rtrl.compat refuses a variant that
+moves a matrix the core does not declare:
 
   standard           as above
   Bdecay             B keeps rec_lr but gets weight decay (rec_decay)
@@ -33,45 +35,35 @@ import haiku as hk
 import ml_collections
 import optax
 
-from lru_rtrl.config.choices import OptimizerGroups
+from lru_rtrl.choices import OptimizerGroups
+from lru_rtrl.errors import ConfigError
+from lru_rtrl import paths
 from lru_rtrl.training.schedule import warmup_cosine
 
 GROUP_VARIANTS = OptimizerGroups.values()
 LABELS = ("rec", "rec_decay", "regular", "no_decay", "frozen")
 
-# Names of the input ("B") and output ("C") matrices of the built-in cores; a plugin core
-# that calls them the same way takes part in the variants too.
-B_NAMES = ("B_re", "B_im", "B")
-C_NAMES = ("C_re", "C_im", "C")
-
 Labels = Dict[str, Dict[str, str]]
-
-
-def is_norm_module(module: str) -> bool:
-    """LayerNorm modules are named `norm` (see lru_rtrl.model.blocks)."""
-    leaf = module.split("/")[-1]
-    return leaf == "norm" or leaf.endswith("layer_norm")
 
 
 def param_labels(model, params: hk.Params, variant: str = "standard") -> Labels:
     """{module: {name: label}} for every parameter (labels in the module docstring).
 
-    Raises ValueError for an unknown variant, or for a variant that moves B or C when the
-    model's cores have no parameter of that name.
+    Raises ConfigError for an unknown variant.
     """
     if variant not in GROUP_VARIANTS:
-        raise ValueError(f"Unknown config.train.optimizer_groups {variant!r}; choose one of "
-                         f"{', '.join(GROUP_VARIANTS)}.")
+        raise ConfigError(f"Unknown config.train.optimizer_groups {variant!r}; choose one of "
+                          f"{', '.join(GROUP_VARIANTS)}.")
     roles = model.roles(params)
     trained = model.trained_mask(params)
-    core_paths = set(model.core_modules(params))
+    structures = dict(zip(model.core_modules(params), (c.structure for c in model.cells)))
     labels: Labels = {}
-    moved = {"B": 0, "C": 0}
     for module, names in roles.items():
         labels[module] = {}
+        structure = structures.get(module)
         for name, role in names.items():
-            is_b = module in core_paths and name in B_NAMES and role == "recurrent"
-            is_c = module in core_paths and name in C_NAMES and role == "core_readout"
+            is_b = structure is not None and name in structure.input_matrix
+            is_c = structure is not None and name in structure.output_matrix
             if not trained[module][name]:
                 label = "frozen"
             elif role == "recurrent":
@@ -82,20 +74,11 @@ def param_labels(model, params: hk.Params, variant: str = "standard") -> Labels:
                     label = "regular"
             elif is_c and variant == "Cslow_and_nodecay":
                 label = "rec"
-            elif is_norm_module(module):
+            elif paths.is_norm(module):
                 label = "no_decay"
             else:
                 label = "regular"
-            moved["B"] += is_b
-            moved["C"] += is_c
             labels[module][name] = label
-    needs = {"Bdecay": "B", "Bfast_and_decay": "B", "Cslow_and_nodecay": "C"}.get(variant)
-    if needs and not moved[needs]:
-        names = B_NAMES if needs == "B" else C_NAMES
-        raise ValueError(
-            f"config.train.optimizer_groups={variant!r} moves the matrix {needs} of each core, "
-            f"but core {model.cells[0].__class__.__name__} has no parameter named "
-            f"{' / '.join(names)}. Use optimizer_groups='standard'.")
     return labels
 
 
@@ -104,18 +87,14 @@ def describe_labels(labels: Labels) -> str:
     groups = collections.defaultdict(list)
     for module, names in labels.items():
         for name, label in names.items():
-            groups[label].append(f"{module.replace('/~/', '/')}/{name}")
-    return "\n".join(f"  {label:9s} ({len(paths)}): {', '.join(sorted(paths))}"
-                     for label, paths in sorted(groups.items()))
+            groups[label].append(paths.short_path(module, name))
+    return "\n".join(f"  {label:9s} ({len(members)}): {', '.join(sorted(members))}"
+                     for label, members in sorted(groups.items()))
 
 
 def schedules(train: ml_collections.ConfigDict, total_updates: int,
               warmup_updates: int) -> Dict[str, optax.Schedule]:
     """{"lr": the regular schedule, "rec_lr": the recurrent one}."""
-    if train.lr <= 0:
-        raise ValueError(f"config.train.lr must be > 0, got {train.lr}.")
-    if train.rec_lr_factor < 0:
-        raise ValueError(f"config.train.rec_lr_factor must be >= 0, got {train.rec_lr_factor}.")
     return {
         "lr": warmup_cosine(train.lr, total_updates, warmup_updates, train.min_lr_factor),
         "rec_lr": warmup_cosine(train.lr * train.rec_lr_factor, total_updates, warmup_updates,
@@ -131,11 +110,6 @@ def make_optimizer(train: ml_collections.ConfigDict, model, params: hk.Params,
     The optimizer expects the full gradient of every parameter (frozen ones included, their
     update is zeroed) and counts one step per call to `update`.
     """
-    if train.weight_decay < 0:
-        raise ValueError(f"config.train.weight_decay must be >= 0, got {train.weight_decay}.")
-    if train.clip_norm < 0:
-        raise ValueError(f"config.train.clip_norm must be >= 0 (0: no clipping), got "
-                         f"{train.clip_norm}.")
     labels = param_labels(model, params, train.optimizer_groups)
     lrs = schedules(train, total_updates, warmup_updates)
     transforms = {

@@ -10,7 +10,7 @@ import numpy as np
 import optax
 import pytest
 
-from lru_rtrl.model import build_model, dummy_batch
+from lru_rtrl import experiment
 from lru_rtrl.registry import TASKS
 from lru_rtrl.training import optim
 from repo_helpers import task_config
@@ -100,8 +100,9 @@ def test_gru_rows_update_as_the_papers_grouping_would():
     config = task_config("copy", "table1_gru4")
     config.model.d_model = config.model.d_hidden = 8   # the sizes do not matter here
     spec = TASKS.get("copy")(config.data).spec
-    model = build_model(config.model, spec, "bptt", config=config)
-    params = model.init(jax.random.PRNGKey(0), dummy_batch(spec, 1, seq_len=4))
+    config.rule = "bptt"
+    model = experiment.model_of(config, spec)
+    params = experiment.init_params(model, jax.random.PRNGKey(0))
     ours, labels, lrs = optim.make_optimizer(config.train, model, params, 100)
     core_paths = set(model.core_modules(params))
     papers_labels = {m: {n: ("regular" if m in core_paths and label == "rec" else label)

@@ -76,15 +76,6 @@ def test_unknown_names(key, value, message):
     assert "Known" in str(error.value)
 
 
-def test_in_stream_updates_need_an_engine_that_does_them():
-    with pytest.raises(validate.ConfigError) as error:
-        validate.check_names(_config(**{"streaming.update_every": 4}))
-    assert ("config.streaming.update_every=4 updates the parameters inside the stream, which "
-            "engine 'parallel' does not do; set config.engine to one of streaming") in str(
-                error.value)
-    validate.check_names(_config(**{"streaming.update_every": 4, "engine": "streaming"}))
-
-
 def test_values_are_checked_without_importing_jax():
     # Config errors must come before the start-up cost of JAX (issue: light configs).
     import subprocess

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 
-from lru_rtrl.config import model_config
+from lru_rtrl import experiment
+from lru_rtrl.config import base_config
 from lru_rtrl.cores import GRU, LRU, LinearRNNCell, LRUCell, MinGRUCell, RGLRUCell
 from lru_rtrl.cores.lru import lambda_from_params
 from lru_rtrl.cores.rglru import MAX_SQRT_DERIVATIVE, SQRT_DERIVATIVE_FLOOR, bounded_sqrt
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.model import build_model, count_params, dummy_batch
+from lru_rtrl.model import count_params
 from lru_rtrl.registry import CORES, RULES
 from lru_rtrl.testing.structure import StructureError, check_core_structure
 
@@ -255,10 +256,11 @@ class ParameterCountTest(parameterized.TestCase):
     )
     def test_lru_parameter_count(self, input_dim, output_shape, d_model, d_hidden, kind, count):
         spec = TaskSpec("count", 16, "real", input_dim, output_shape, kind)
-        config = model_config()
-        config.n_layers, config.d_model, config.d_hidden = 4, d_model, d_hidden
-        model = build_model(config, spec, "online_full")
-        params = jax.eval_shape(model.init, jax.random.PRNGKey(0), dummy_batch(spec, 1, 4))
+        config = base_config("copy")
+        config.model.n_layers, config.model.d_model, config.model.d_hidden = 4, d_model, d_hidden
+        model = experiment.model_of(config, spec)
+        params = jax.eval_shape(lambda key: experiment.init_params(model, key),
+                                jax.random.PRNGKey(0))
         self.assertEqual(count_params(params), count)
 
 

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 
-from lru_rtrl.config import model_config
+from lru_rtrl import experiment
+from lru_rtrl.config import base_config
 from lru_rtrl.cores import GRUCell, MinGRUCell, RGLRUCell
 from lru_rtrl.cores.mingru import positive_candidate
 from lru_rtrl.cores.rglru import block_diagonal
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.model import build_model, dummy_batch
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.model.network import segment_starts
 from lru_rtrl.registry import CORES
 
@@ -230,11 +231,12 @@ class DenseInitialisationTest(parameterized.TestCase):
     @parameterized.parameters(("lecun_normal", 1.0), ("haiku", TRUNCATED_STD))
     def test_dense_layers_std(self, dense_init, factor):
         spec = TaskSpec("t", 4, "real", 512, (512,), "sequence")
-        config = model_config()
-        config.n_layers, config.d_model, config.d_hidden = 1, 512, 4
-        config.dense_init = dense_init
-        model = build_model(config, spec, "bptt")
-        params = model.init(jax.random.PRNGKey(0), dummy_batch(spec, 1))
+        config = base_config("copy")
+        config.rule = "bptt"
+        config.model.n_layers, config.model.d_model, config.model.d_hidden = 1, 512, 4
+        config.model.dense_init = dense_init
+        params = experiment.init_params(experiment.model_of(config, spec),
+                                        jax.random.PRNGKey(0))
         for module in ("model/~/encoder", "model/~/block_0/~/glu_w1", "model/~/decoder"):
             w = np.asarray(params[module]["w"])
             np.testing.assert_allclose(w.std(), factor / np.sqrt(512), rtol=0.02,
@@ -242,7 +244,7 @@ class DenseInitialisationTest(parameterized.TestCase):
             self.assertFalse(np.any(np.asarray(params[module]["b"])))
 
     def test_unknown_dense_init_is_named(self):
-        config = model_config()
-        config.dense_init = "glorot"
-        with pytest.raises(ValueError, match="config.model.dense_init 'glorot'"):
-            build_model(config, TaskSpec("t", 4, "real", 3, (2,), "sequence"), "bptt")
+        config = base_config("copy")
+        config.model.dense_init = "glorot"
+        with pytest.raises(ConfigError, match="config.model.dense_init 'glorot'"):
+            experiment.model_of(config, TaskSpec("t", 4, "real", 3, (2,), "sequence"))

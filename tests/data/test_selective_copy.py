@@ -98,7 +98,8 @@ def test_config_variants_build_and_the_task_accepts_their_data_options():
 
 def test_cores_sweep_is_every_core_and_rule_at_matched_parameter_counts():
     import jax
-    from lru_rtrl.model import build_model, count_params, dummy_batch
+    from lru_rtrl import experiment
+    from lru_rtrl.model import count_params
     from lru_rtrl.sweeps import expand
     from lru_rtrl.sweeps.loading import load_sweep
 
@@ -113,9 +114,9 @@ def test_cores_sweep_is_every_core_and_rule_at_matched_parameter_counts():
     for run in runs:
         config = task_config("selective_copy", run.arg)
         expand.apply_overrides(config, run.overrides, "test")
-        spec = TASKS.get("selective_copy")(config.data).spec
-        model = build_model(config.model, spec, config.rule, config.engine)
-        shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), dummy_batch(spec, 1, 2))
+        model = experiment.model_of(config, experiment.task_of(config).spec)
+        shapes = jax.eval_shape(lambda key: experiment.init_params(model, key),
+                                jax.random.PRNGKey(0))
         counts[config.model.core] = count_params(shapes)
     # The numbers the config's docstring and docs/gated_cores.md state.
     assert counts == {"lru": 13448, "rglru": 13512, "mingru": 13492, "gru": 13190}

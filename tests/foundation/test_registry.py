@@ -79,19 +79,23 @@ def test_importing_the_registry_loads_nothing_and_a_miss_loads_nothing():
         "after = sorted(m for m in sys.modules if m.startswith('lru_rtrl'))\n"
         "print(json.dumps([before, missed, after, r.CORES.names(), len(r.RULES)]))")
     before, missed, after, cores, rules = result
-    assert before == after == ["lru_rtrl", "lru_rtrl.registry"]
+    # Only its error base class comes with it (lru_rtrl.errors imports nothing).
+    assert before == after == ["lru_rtrl", "lru_rtrl.errors", "lru_rtrl.registry"]
     assert missed and cores == [] and rules == 0
 
 
 @pytest.mark.parametrize("first", ["lru_rtrl.engines", "lru_rtrl.rules", "lru_rtrl.cores",
                                    "lru_rtrl.model", "lru_rtrl.training.steps",
-                                   "lru_rtrl.config", "lru_rtrl.plugins"])
+                                   "lru_rtrl.config", "lru_rtrl.plugins", "lru_rtrl.experiment",
+                                   "lru_rtrl.learner"])
 def test_the_same_entries_whatever_is_imported_first(first):
-    # Whichever module a user imports first, once the model builder is imported the
-    # registries hold the same built-ins (and no import cycle breaks on the way).
+    # Whichever module a user imports first, once the built-ins are loaded (the assembler,
+    # lru_rtrl.experiment, does it) the registries hold the same entries (and no import
+    # cycle breaks on the way).
     names = _in_fresh_process(
         f"import json, importlib\nimportlib.import_module({first!r})\n"
-        "import lru_rtrl.model.build\nfrom lru_rtrl import registry as r\n"
+        "from lru_rtrl import plugins\nplugins.load_builtins()\n"
+        "from lru_rtrl import registry as r\n"
         "print(json.dumps([r.CORES.names(), r.RULES.names(), r.ENGINES.names()]))")
     assert names == [["gru", "linear_rnn", "lru", "mingru", "rglru"],
                      ["bptt", "online_full", "online_snap", "online_spat", "online_truncated",

@@ -17,9 +17,8 @@ from lru_rtrl.config import load_config
 from lru_rtrl.config.files import load_config_file
 from lru_rtrl.learner import OnlineLearner, StreamInputError, restore, save
 from lru_rtrl.model import losses
-from lru_rtrl.registry import ENGINES
+from lru_rtrl.registry import ENGINES, UnknownNameError
 from lru_rtrl.rules.base import UnsupportedCombinationError
-from lru_rtrl.rules.tbptt import TBPTT
 from lru_rtrl.testing import oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, toy_batch, toy_model
 from repo_helpers import repo_path
@@ -75,7 +74,7 @@ class EqualToEnginesTest(parameterized.TestCase):
 
     def test_tbptt_window_T_is_the_parallel_engines_gradient_step(self):
         with jax.enable_x64(True):
-            model, params = toy_model("lru", TBPTT(T))
+            model, params = toy_model("lru", "tbptt", window=T, engine="streaming", learner=True)
             batch = toy_batch(PER_STEP_SPEC)
             optimizer = optax.sgd(0.1)
             learner = OnlineLearner(model, optimizer)
@@ -115,7 +114,7 @@ class SteppingTest(parameterized.TestCase):
 
     def test_tbptt_updates_at_each_window_end_from_the_carried_state(self):
         with jax.enable_x64(True):
-            model, params = toy_model("lru", TBPTT(2))
+            model, params = toy_model("lru", "tbptt", window=2, engine="streaming", learner=True)
             batch = toy_batch(PER_STEP_SPEC, seed=1)   # T = 5: two full windows, one partial
             learner = OnlineLearner(model, optax.sgd(0.1))
             _, state = _feed(learner, learner.init(jax.random.PRNGKey(0), 2, params), batch)
@@ -126,9 +125,7 @@ class SteppingTest(parameterized.TestCase):
     @parameterized.parameters("online_full", "tbptt")
     def test_steps_equals_a_loop_of_step_compiled_once(self, rule):
         with jax.enable_x64(True):
-            rule_obj = TBPTT(2) if rule == "tbptt" else rule
-            model, params = toy_model("lru", rule_obj, engine="streaming"
-                                      if rule != "tbptt" else "parallel")
+            model, params = toy_model("lru", rule, window=2, engine="streaming", learner=True)
             learner = OnlineLearner(model, optax.adam(0.05), update_every=2)
             batch = toy_batch(PER_STEP_SPEC)
             start = learner.init(jax.random.PRNGKey(0), 2, params)
@@ -240,6 +237,14 @@ class FromConfigTest(absltest.TestCase):
         self.assertEqual(OnlineLearner.from_config(config).update_every, 5)
         config.rule = "bptt"
         with pytest.raises(UnsupportedCombinationError, match="tbptt"):
+            OnlineLearner.from_config(config)
+        # The learner runs on the config's engine; one that does not stream is refused, and an
+        # engine no registry knows is an error, not another engine silently.
+        config.rule, config.engine = "online_full", "parallel"
+        with pytest.raises(UnsupportedCombinationError, match="config.engine='streaming'"):
+            OnlineLearner.from_config(config)
+        config.engine = "chunked_nonexistent"
+        with pytest.raises(UnknownNameError, match="Unknown engine 'chunked_nonexistent'"):
             OnlineLearner.from_config(config)
 
     def test_equal_memory_window_carries_online_fulls_bytes(self):

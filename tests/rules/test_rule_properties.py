@@ -250,7 +250,7 @@ class HandWorkedExampleTest(absltest.TestCase):
 class RuleErrorsTest(absltest.TestCase):
 
     def test_bptt_cannot_stream(self):
-        with pytest.raises(UnsupportedCombinationError, match="cannot run on the streaming engine"):
+        with pytest.raises(UnsupportedCombinationError, match="the streaming engine cannot run it"):
             toy_model("lru", "bptt", engine="streaming")
 
     def test_unknown_rule_suggests_closest(self):

@@ -6,8 +6,8 @@ import jax
 import pytest
 from absl.testing import absltest, parameterized
 
+from lru_rtrl import experiment
 from lru_rtrl.config import base_config
-from lru_rtrl.model import build_model
 from lru_rtrl.registry import ENGINES, RULES
 from lru_rtrl.rules.base import UnsupportedCombinationError
 from lru_rtrl.rules.tbptt import TBPTT
@@ -29,7 +29,7 @@ def _assert_close(test, got, want, rtol):
 def _check_against_oracle(test, core, window):
     with jax.enable_x64(True):
         options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
-        model, params = toy_model(core, TBPTT(window), n_layers=2, **options)
+        model, params = toy_model(core, "tbptt", window=window, n_layers=2, **options)
         batch = toy_batch(PER_STEP_SPEC)
         got = _grads(model, params, batch)
         want = oracle.tbptt_reference(model, params, None, batch, window=window)
@@ -70,13 +70,13 @@ class TBPTTOracleMatrixTest(parameterized.TestCase):
 class TBPTTConfigTest(absltest.TestCase):
 
     def test_window_comes_from_the_config(self):
+        # Every model is built through the assembler, which always gives the rule its options.
         config = base_config("copy")
         config.rule, config.tbptt.window = "tbptt", 7
-        model = build_model(config.model, PER_STEP_SPEC, config.rule, config=config)
-        self.assertEqual(model.rule.window, 7)
-        # Without the config, the registered default.
-        self.assertEqual(build_model(config.model, PER_STEP_SPEC, "tbptt").rule.window,
-                         RULES.get("tbptt").window)
+        self.assertEqual(experiment.model_of(config, PER_STEP_SPEC).rule.window, 7)
+        self.assertEqual(experiment.rule_of(config).window, 7)
+        # The schema's default is the registered rule's.
+        self.assertEqual(base_config("copy").tbptt.window, RULES.get("tbptt").window)
 
     def test_bad_window(self):
         with pytest.raises(ValueError, match="window must be >= 1"):

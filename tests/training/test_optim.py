@@ -7,10 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 from absl.testing import parameterized
 
-from lru_rtrl import plugins
+from lru_rtrl import experiment, plugins
 from lru_rtrl.config import base_config
 from lru_rtrl.data.base import TaskSpec
-from lru_rtrl.model import build_model, dummy_batch
+from lru_rtrl.errors import UnsupportedCombinationError
+from lru_rtrl.testing.toy import toy_model
 from lru_rtrl.training import optim
 from lru_rtrl.training.schedule import warmup_cosine
 from repo_helpers import repo_path
@@ -20,11 +21,8 @@ SPEC = TaskSpec(name="t", seq_len=6, input_kind="real", input_dim=3, output_shap
 
 
 def _model(core="lru", rule="online_full", n_layers=2):
-    config = base_config("copy").model
-    config.core, config.n_layers, config.d_model, config.d_hidden = core, n_layers, 8, 4
-    config.pooling = "pool_st"
-    model = build_model(config, SPEC, rule)
-    return model, model.init(jax.random.PRNGKey(0), dummy_batch(SPEC, 1))
+    return toy_model(core, rule, n_layers=n_layers, d_model=8, d_hidden=4, pooling="pool_st",
+                     spec=SPEC, dtype=jnp.float32)
 
 
 def _train(**overrides):
@@ -81,8 +79,13 @@ class GroupsTest(parameterized.TestCase):
         model, params = _model(core="gru", n_layers=1)
         labels = _flat(optim.param_labels(model, params))
         self.assertEqual(labels["core/U_r"], "rec")
-        with self.assertRaisesRegex(ValueError, "optimizer_groups='Bdecay'.*no parameter named"):
-            optim.param_labels(model, params, "Bdecay")
+        # A variant that moves a matrix the core does not declare is refused when the model
+        # is built, before anything is compiled.
+        config = base_config("copy")
+        config.model.core, config.train.optimizer_groups = "gru", "Bdecay"
+        with self.assertRaisesRegex(UnsupportedCombinationError,
+                                    "optimizer_groups='Bdecay' moves the core's input matrix"):
+            experiment.model_of(config, SPEC)
 
     def test_unknown_variant(self):
         model, params = _model()
