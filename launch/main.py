@@ -23,7 +23,7 @@ with one line saying what to do and a non-zero exit code (`--verbosity=1` also p
 traceback); a run that fails before training leaves no workdir behind. Those mistakes are
 lru_rtrl.errors.UserError; any other exception is a bug and keeps its traceback.
 
-The script reads top to bottom: config → plugins → devices → model → data → restore → loop
+The script reads top to bottom: config → plugins → model → devices → data → restore → loop
 → final checkpoint, every part built by lru_rtrl.experiment (the config file is executed
 once, by lru_rtrl.cli, and validated once). `run(config, workdir)` is the whole of it, for
 tests and notebooks.
@@ -107,26 +107,27 @@ def run(config, workdir: Optional[str] = None) -> Dict[str, Any]:
 
     workdir = os.path.abspath(workdir or default_workdir(config))
     resuming = check_workdir(workdir)
-    topo = devices.topology()
 
-    # ================================= plugins =================================
-    # Before any look-up: a plugin may register the core, rule, engine or task named.
+    # ============================= plugins and model ============================
+    # Before any look-up: a plugin may register the core, rule, engine or task named. The
+    # model is built before the devices start or any data is read: a combination that
+    # cannot work stops the run here (lru_rtrl.compat).
     plugins.load_plugins(config.plugins)
     validate.check_names(config, data_checked=data_checked)
-
-    # ================================= devices =================================
-    logging.info("Devices: %s", topo.describe())
     train = config.train
     micro = train.grad_accum_steps
-    per_device = devices.check_divisible(train.batch_size, topo, micro_batches=micro)
+    task = experiment.task_of(config)
+    spec = task.spec
+    model = experiment.model_of(config, spec, batch_size=train.batch_size // micro)
+
+    # ================================= devices =================================
+    topo = devices.topology()
+    logging.info("Devices: %s", topo.describe())
+    devices.check_divisible(train.batch_size, topo, micro_batches=micro)
     devices.check_divisible(train.eval_batch_size if train.eval_batch_size > 0
                             else train.batch_size, topo, key="config.train.eval_batch_size")
 
-    # ============================== data and model =============================
-    # The model first (a combination that cannot work stops here), then the data is read.
-    task = experiment.task_of(config)
-    spec = task.spec
-    model = experiment.model_of(config, spec, batch_size=per_device // micro)
+    # ================================== data ===================================
     plan = loop.plan_run(config, task)
     logging.info("Task %s: %s; %d training examples, %d steps per epoch, %d steps.",
                  spec.name, spec.description, task.num_examples("train"),

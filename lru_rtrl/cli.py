@@ -68,9 +68,12 @@ def flags_parser(default: str) -> Callable[[List[str]], List[str]]:
             config = load_config(spec)
         except UserError as error:
             sys.exit(f"Error: {error}")
-        config_flags.DEFINE_config_dict(FLAG, config, f"The config of {spec} (override "
-                                        "fields with --config.a.b=value).", lock_config=True)
         try:
+            # sys_argv: ml_collections defines the --config.* override flags from it (and
+            # looks each key up there).
+            config_flags.DEFINE_config_dict(FLAG, config, f"The config of {spec} (override "
+                                            "fields with --config.a.b=value).",
+                                            lock_config=True, sys_argv=rest)
             return flags.FLAGS(rest)
         except (AttributeError, KeyError) as error:
             sys.exit(_unknown_key(error, argv))

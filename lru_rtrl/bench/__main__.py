@@ -10,7 +10,8 @@ Then the online learner's step latency at batch 1 and 8 and its ratio to a predi
 step (lru_rtrl/bench/learner.py).
 
     python -m lru_rtrl.bench                          # the paper's sizes, ~7 min on 2 CPU cores
-    python -m lru_rtrl.bench --preset=quick           # small sizes, one process, ~30 s
+    python -m lru_rtrl.bench --preset=quick           # small sizes, one process
+    python -m lru_rtrl.bench --preset=smoke           # tiny: every code path once
     python -m lru_rtrl.bench --learner_only           # the online learner's step latency
     python -m lru_rtrl.bench --core=gru --parallel_T=1024 --streaming_T= --rules=bptt,online_snap
     python -m lru_rtrl.bench --plugins=examples/plugins/lru_rtrl_remat.py \
@@ -33,13 +34,20 @@ from absl import app, flags
 from lru_rtrl.bench import report
 from lru_rtrl.progress import duration
 
+# The learner's latency table: calls per timing, the chunk length of `steps`, repeats.
+_LEARNER = dict(learner_calls=200, learner_chunk=256, learner_repeats=7)
 PRESETS = {
     # The sizes of the paper's benchmark: 4 layers, 256 / 128, batch 8; one process each.
     "paper": dict(n_layers=4, d_model=256, d_hidden=128, batch_size=8,
-                  parallel_T="256,1024,4096", streaming_T="1024,4096,16384", isolate=True),
+                  parallel_T="256,1024,4096", streaming_T="1024,4096,16384", isolate=True,
+                  **_LEARNER),
     # Small sizes in one process: a check that everything runs, not a measurement to quote.
     "quick": dict(n_layers=2, d_model=32, d_hidden=16, batch_size=4,
-                  parallel_T="128", streaming_T="128,512", isolate=False),
+                  parallel_T="128", streaming_T="128,512", isolate=False, **_LEARNER),
+    # Tiny: every code path once (the docs' commands are tested with it).
+    "smoke": dict(n_layers=1, d_model=8, d_hidden=4, batch_size=2, parallel_T="16",
+                  streaming_T="16", isolate=False, learner_calls=3, learner_chunk=8,
+                  learner_repeats=1),
 }
 
 FLAGS = flags.FLAGS
@@ -149,8 +157,12 @@ def main(argv):
         print("\n" + report.render(data))
     if FLAGS.learner_rules:
         from lru_rtrl.bench import learner  # JAX starts here
+        preset = PRESETS[FLAGS.preset]
         data["learner"] = learner.measure(_split(FLAGS.learner_rules),
-                                          [int(b) for b in FLAGS.learner_batches])
+                                          [int(b) for b in FLAGS.learner_batches],
+                                          calls=preset["learner_calls"],
+                                          chunk=preset["learner_chunk"],
+                                          repeats=preset["learner_repeats"])
         print("\nOnline learner (lru_rtrl.learner, configs/recall_stream.py model), latency "
               "of one step called from Python:\n" + learner.table(data["learner"]))
     os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)

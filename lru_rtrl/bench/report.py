@@ -18,6 +18,8 @@ from typing import Dict, List
 
 from absl import app, flags
 
+from lru_rtrl.errors import ConfigError
+
 
 def _fmt(value, spec=".1f"):
     return "–" if value is None else format(value, spec)
@@ -97,7 +99,7 @@ def update_docs(doc_path: str, json_paths: List[str]) -> List[str]:
         name = os.path.splitext(os.path.basename(path))[0]
         start, end = _markers(name)
         if start not in text or end not in text:
-            raise ValueError(f"{doc_path} has no block {start} ... {end} for {path}; add the "
+            raise ConfigError(f"{doc_path} has no block {start} ... {end} for {path}; add the "
                              "two marker lines where the table should go.")
         before, rest = text.split(start, 1)
         _, after = rest.split(end, 1)

@@ -27,6 +27,8 @@ import dataclasses
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from lru_rtrl.errors import ConfigError
+
 OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
 FILE_NAMES = {"train": "basic_train.tsv", "validation": "basic_val.tsv",
               "test": "basic_test.tsv"}
@@ -48,10 +50,10 @@ class Settings:
 
     def check(self) -> None:
         if not 0 <= self.min_length < self.max_length - 1:
-            raise ValueError(f"Need 0 <= min_length < max_length - 1, got {self.min_length}, "
+            raise ConfigError(f"Need 0 <= min_length < max_length - 1, got {self.min_length}, "
                              f"{self.max_length}.")
         if self.max_depth < 1 or self.max_args < 2 or not 0.0 <= self.leaf_prob <= 1.0:
-            raise ValueError(f"Need max_depth >= 1, max_args >= 2 and leaf_prob in [0, 1]: "
+            raise ConfigError(f"Need max_depth >= 1, max_args >= 2 and leaf_prob in [0, 1]: "
                              f"{self}.")
         longest = 1  # The longest tree the depth and branching allow.
         for _ in range(self.max_depth - 1):
@@ -59,7 +61,7 @@ class Settings:
         if self.leaf_prob >= 1.0:
             longest = 1
         if longest <= self.min_length:
-            raise ValueError(f"No tree can be longer than {longest} tokens with these settings, "
+            raise ConfigError(f"No tree can be longer than {longest} tokens with these settings, "
                              f"so min_length {self.min_length} can never be exceeded: {self}.")
 
 

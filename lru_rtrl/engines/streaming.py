@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from lru_rtrl.errors import ConfigError
 from lru_rtrl.engines.base import (Engine, mask_frozen, merge_recurrent, split_recurrent,
                                    tree_add)
 from lru_rtrl.model import losses
@@ -191,7 +192,7 @@ def online_updates(model, params, opt_state, optimizer: optax.GradientTransforma
       (params, opt_state, stats, number of updates, stream_state).
     """
     if update_every < 1:
-        raise ValueError(f"config.streaming.update_every must be >= 1, got {update_every}.")
+        raise ConfigError(f"config.streaming.update_every must be >= 1, got {update_every}.")
     batch_size, num_steps = batch["mask"].shape
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     trained = model.trained_mask(params)

@@ -13,6 +13,8 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from lru_rtrl.errors import UserError
+
 
 def save(path: str, state) -> None:
     """Writes `state` under the new directory `path` (absolute or relative)."""
@@ -28,11 +30,11 @@ def restore(path: str, template):
     with ocp.StandardCheckpointer() as checkpointer:
         saved = checkpointer.restore(os.path.abspath(path))
     if len(saved) != len(leaves):
-        raise ValueError(f"The saved learner state has {len(saved)} arrays, the template "
+        raise UserError(f"The saved learner state has {len(saved)} arrays, the template "
                          f"{len(leaves)}: was it saved for another config or batch size?")
     restored = [saved[f"{i:05d}"] for i in range(len(leaves))]
     for got, want in zip(restored, leaves):
         if np.shape(got) != np.shape(want):
-            raise ValueError(f"The saved learner state does not fit the template: an array "
+            raise UserError(f"The saved learner state does not fit the template: an array "
                              f"of shape {np.shape(got)} where {np.shape(want)} is expected.")
     return jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(a) for a in restored])

@@ -42,12 +42,12 @@ class Grid:
     def __post_init__(self):
         keys = [key for key, _ in self.axes]
         if len(set(keys)) != len(keys):
-            raise ValueError(f"A grid names a key twice: {keys}")
+            raise ConfigError(f"A grid names a key twice: {keys}")
         for key, values in self.axes:
             if key == "seed":
-                raise ValueError("Seeds are not a grid axis: give them as Sweep(seeds=...).")
+                raise ConfigError("Seeds are not a grid axis: give them as Sweep(seeds=...).")
             if not values:
-                raise ValueError(f"Grid axis {key!r} has no values.")
+                raise ConfigError(f"Grid axis {key!r} has no values.")
             for value in values:
                 if not isinstance(value, SCALARS):
                     raise TypeError(f"Grid axis {key!r}: {value!r} is not a scalar (int, "
@@ -101,13 +101,13 @@ class Sweep:
 
     def __post_init__(self):
         if not self.grids:
-            raise ValueError(f"Sweep {self.name!r} has no grids.")
+            raise ConfigError(f"Sweep {self.name!r} has no grids.")
         if not self.seeds:
-            raise ValueError(f"Sweep {self.name!r} has no seeds.")
+            raise ConfigError(f"Sweep {self.name!r} has no seeds.")
         if len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"Sweep {self.name!r} repeats a seed: {self.seeds}")
+            raise ConfigError(f"Sweep {self.name!r} repeats a seed: {self.seeds}")
         if not self.metrics:
-            raise ValueError(f"Sweep {self.name!r} reports no metrics.")
+            raise ConfigError(f"Sweep {self.name!r} reports no metrics.")
         for field in ("grids", "seeds", "rows", "metrics", "curve_metrics"):
             if not isinstance(getattr(self, field), tuple):
                 object.__setattr__(self, field, tuple(getattr(self, field)))

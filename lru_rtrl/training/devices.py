@@ -23,6 +23,8 @@ from typing import Any, Callable, Dict, Optional
 import jax
 import numpy as np
 
+from lru_rtrl.errors import ConfigError
+
 # The name of the pmapped device axis (every collective of the library reduces over it).
 AXIS = "devices"
 
@@ -100,7 +102,7 @@ def initialize_distributed(coordinator_address: Optional[str] = None,
         process_id = int(os.environ["JAX_PROCESS_ID"])
     if not (auto or coordinator_address):
         if num_processes not in (None, 1) or process_id not in (None, 0):
-            raise ValueError(
+            raise ConfigError(
                 "num_processes / process_id were given without a coordinator address; pass "
                 "--coordinator_address=HOST:PORT (or set JAX_COORDINATOR_ADDRESS), or "
                 "--distributed to detect the cluster.")
@@ -121,7 +123,7 @@ def check_divisible(batch_size: int, topo: Topology, key: str = "config.train.ba
                 f"{topo.local_devices} local)")
         if micro_batches > 1:
             what += f" x {micro_batches} micro-batches (config.train.grad_accum_steps)"
-        raise ValueError(
+        raise ConfigError(
             f"{key}={batch_size} must be a positive multiple of {parts}: the batch is split "
             f"evenly over {what}. Choose e.g. {key}={max(parts, batch_size - batch_size % parts)}.")
     return batch_size // topo.global_devices
@@ -133,7 +135,7 @@ def shard_batch(batch: Dict[str, np.ndarray], local_devices: int) -> Dict[str, n
     def split(x):
         x = np.asarray(x)
         if x.shape[0] % local_devices:
-            raise ValueError(
+            raise ConfigError(
                 f"A host batch of {x.shape[0]} rows cannot be split over {local_devices} local "
                 "devices; config.train.batch_size (and train.eval_batch_size) must be a multiple "
                 "of the total number of devices.")

@@ -32,7 +32,7 @@ import ml_collections
 import numpy as np
 
 from lru_rtrl.data.base import Task
-from lru_rtrl.errors import UserError
+from lru_rtrl.errors import ConfigError, UserError
 from lru_rtrl import paths
 from lru_rtrl.model import losses
 from lru_rtrl.progress import duration
@@ -83,7 +83,7 @@ def plan_run(config: ml_collections.ConfigDict, task: Task) -> Plan:
     num_train = task.num_examples("train")
     steps_per_epoch = num_train // train.batch_size
     if steps_per_epoch < 1:
-        raise ValueError(f"config.train.batch_size={train.batch_size} is larger than the "
+        raise ConfigError(f"config.train.batch_size={train.batch_size} is larger than the "
                          f"training split ({num_train} examples).")
     num_steps = train.num_steps if train.num_steps > 0 else int(
         math.ceil(train.num_epochs * steps_per_epoch))

@@ -15,19 +15,21 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
+from lru_rtrl.errors import ConfigError
+
 
 def warmup_cosine(peak: float, total_updates: int, warmup_updates: int = 0,
                   min_factor: float = 0.0) -> optax.Schedule:
     """The schedule of the module docstring; `min_factor` x `peak` is the final rate."""
     if total_updates < 1:
-        raise ValueError(f"The schedule needs at least one update, got {total_updates} "
+        raise ConfigError(f"The schedule needs at least one update, got {total_updates} "
                          "(config.train.num_steps / num_epochs).")
     if not 0 <= warmup_updates < total_updates:
-        raise ValueError(
+        raise ConfigError(
             f"The warm-up ({warmup_updates} updates, config.train.warmup_epochs) must be shorter "
             f"than training ({total_updates} updates).")
     if not 0.0 <= min_factor <= 1.0:
-        raise ValueError(f"config.train.min_lr_factor must be in [0, 1], got {min_factor}.")
+        raise ConfigError(f"config.train.min_lr_factor must be in [0, 1], got {min_factor}.")
     floor = peak * min_factor
     decay_span = total_updates - 1 - warmup_updates
 

@@ -16,11 +16,12 @@ from lru_rtrl.cores.rglru import MAX_SQRT_DERIVATIVE, SQRT_DERIVATIVE_FLOOR, bou
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.model import count_params
 from lru_rtrl.registry import CORES, RULES
+from lru_rtrl.testing import matrix
 from lru_rtrl.testing.structure import StructureError, check_core_structure
 
 B, T, H, N = 3, 5, 4, 3
-ALL_CORES = ("lru", "linear_rnn", "gru", "rglru", "mingru")
-DIAGONAL_CORES = ("lru", "rglru", "mingru")
+ALL_CORES = matrix.cores()
+DIAGONAL_CORES = matrix.diagonal_cores()
 
 
 def _cell(name, **options):
@@ -50,7 +51,7 @@ class CoreTest(parameterized.TestCase):
 
     @parameterized.product(core=ALL_CORES, scan=("sequential", "associative"))
     def test_sequence_equals_repeated_step(self, core, scan):
-        options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+        options = matrix.options(core)
         cell = _cell(core, scan=scan, **options)
         theta, phi = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
         x = jax.random.normal(jax.random.PRNGKey(2), (B, T, H), jnp.float64)

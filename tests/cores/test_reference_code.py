@@ -22,6 +22,7 @@ from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.errors import ConfigError
 from lru_rtrl.model.network import segment_starts
 from lru_rtrl.registry import CORES
+from lru_rtrl.testing import matrix
 
 # std of a standard normal truncated to [-2, 2]: Flax's and Haiku's correction factor.
 TRUNCATED_STD = 0.87962566103423978
@@ -104,11 +105,12 @@ class RGLRUReferenceTest(parameterized.TestCase):
 
 class SequenceWithResetsTest(parameterized.TestCase):
 
-    @parameterized.product(core=("lru", "linear_rnn", "gru", "rglru", "mingru"),
+    @parameterized.product(core=matrix.cores(),
                            scan=("sequential", "associative"))
     def test_sequence_with_resets_is_a_loop_of_step_with_reset(self, core, scan):
         with jax.enable_x64(True):
-            options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+            options = matrix.options(core)
+            # The GRU reads out h itself (width N); the others add D ⊙ x (width H).
             d_out = 3 if core == "gru" else 4
             cell = CORES.get(core)(d_in=4, d_hidden=3, d_out=d_out, scan=scan, **options)
             theta, _ = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))

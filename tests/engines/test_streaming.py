@@ -12,21 +12,16 @@ from absl.testing import absltest, parameterized
 from lru_rtrl.engines.streaming import online_updates
 from lru_rtrl.registry import ENGINES
 from lru_rtrl.rules.base import UnsupportedCombinationError
-from lru_rtrl.testing import oracle
+from lru_rtrl.testing import matrix, oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, SEQUENCE_SPEC, toy_batch, toy_model
 
-CORES = ("lru", "linear_rnn", "gru", "rglru", "mingru")
-ONLINE_RULES = ("online_full", "online_snap", "online_truncated", "online_spat")
+CORES = matrix.cores()
+ONLINE_RULES = matrix.online_rules()
 
 
 def _stream(model, params, batch, rng=None, is_training=False):
     return ENGINES.get("streaming").gradient(model, params, rng, batch, is_training=is_training)
 
-
-def _assert_close(test, got, want, rtol):
-    errors = oracle.per_leaf_relative_error(got, want)
-    worst = max(errors, key=errors.get)
-    test.assertLess(errors[worst], rtol, f"worst parameter {worst}: {errors[worst]:.2e}")
 
 
 class StreamingMatrixFloat64Test(parameterized.TestCase):
@@ -38,15 +33,15 @@ class StreamingMatrixFloat64Test(parameterized.TestCase):
     @parameterized.product(core=CORES, rule=ONLINE_RULES)
     def test_streaming_equals_parallel_and_oracle_float64(self, core, rule):
         with jax.enable_x64(True):
-            options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+            options = matrix.options(core)
             streaming, params = toy_model(core, rule, engine="streaming", n_layers=2, **options)
             parallel, _ = toy_model(core, rule, engine="parallel", n_layers=2, **options)
             batch = toy_batch(PER_STEP_SPEC)
             loss_s, stats_s, grads_s = _stream(streaming, params, batch)
             loss_p, stats_p, grads_p = ENGINES.get("parallel").gradient(
                 parallel, params, None, batch, is_training=False)
-            _assert_close(self, grads_s, grads_p, 1e-10)
-            _assert_close(self, grads_s, oracle.online_reference(streaming, params, None, batch),
+            matrix.assert_close(grads_s, grads_p, 1e-10)
+            matrix.assert_close(grads_s, oracle.online_reference(streaming, params, None, batch),
                           1e-10)
             np.testing.assert_allclose(loss_s, loss_p, rtol=1e-12)
             chex.assert_trees_all_close(stats_s, stats_p, rtol=1e-12)
@@ -62,7 +57,7 @@ class StreamingMatrixFloat64Test(parameterized.TestCase):
             rng = jax.random.PRNGKey(3)
             _, _, grads_s = _stream(streaming, params, batch, rng, is_training=True)
             _, _, grads_p = ENGINES.get("parallel").gradient(parallel, params, rng, batch)
-            _assert_close(self, grads_s, grads_p, 1e-10)
+            matrix.assert_close(grads_s, grads_p, 1e-10)
 
 
 class StreamingGradientTest(parameterized.TestCase):
@@ -78,7 +73,7 @@ class StreamingGradientTest(parameterized.TestCase):
             _, _, want = ENGINES.get("parallel").gradient(parallel, params64, None,
                                                           toy_batch(PER_STEP_SPEC),
                                                           is_training=False)
-        _assert_close(self, grads, want, 1e-5)
+        matrix.assert_close(grads, want, 1e-5)
 
 
 class OnlineUpdatesTest(parameterized.TestCase):
@@ -98,7 +93,7 @@ class OnlineUpdatesTest(parameterized.TestCase):
             steps_with_loss = int(np.sum(np.asarray(
                 batch["loss_mask"] * batch["mask"]).sum(0) > 0))
             self.assertEqual(int(updates), steps_with_loss)
-            _assert_close(self, got, want, 1e-9)
+            matrix.assert_close(got, want, 1e-9)
             # Learning did happen: parameters moved.
             self.assertGreater(oracle.relative_error(got, params), 1e-3)
             self.assertGreater(float(stats["weight"]), 0)
@@ -114,7 +109,7 @@ class OnlineUpdatesTest(parameterized.TestCase):
             _, _, grads = _stream(model, params, batch)
             want = optax.apply_updates(params, optimizer.update(grads, optimizer.init(params))[0])
             self.assertEqual(int(updates), 1)
-            _assert_close(self, got, want, 1e-12)
+            matrix.assert_close(got, want, 1e-12)
 
     def test_stream_fed_in_chunks_equals_one_pass(self):
         # An unbounded stream is fed chunk by chunk: carrying the StreamState across chunks
@@ -134,7 +129,7 @@ class OnlineUpdatesTest(parameterized.TestCase):
                                                    stream_state=state, flush=False)
                 n_chunks += int(n)
             self.assertEqual(n_chunks, int(n_whole))
-            _assert_close(self, p, whole, 1e-12)
+            matrix.assert_close(p, whole, 1e-12)
             self.assertEqual(int(state["position"]), 6)
 
     def test_bad_update_every(self):
@@ -166,7 +161,7 @@ class ResetTest(parameterized.TestCase):
             loss_s, _, grads_stream = _stream(model, params, stream)
             loss_b, _, grads_batch = _stream(model, params, batch)
             np.testing.assert_allclose(loss_s, loss_b, rtol=1e-12)
-            _assert_close(self, grads_stream, grads_batch, 1e-10)
+            matrix.assert_close(grads_stream, grads_batch, 1e-10)
             # Without the reset, the second sequence would start from the first one's state.
             no_reset = dict(stream, resets=jnp.zeros((1, 2 * t)))
             _, _, grads_no_reset = _stream(model, params, no_reset)

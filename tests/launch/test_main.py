@@ -181,10 +181,17 @@ def test_early_stopping_keeps_the_best_checkpoint(launcher, tmp_path, monkeypatc
     assert summary["step"] == 3
 
 
-def test_streaming_engine_runs_in_the_loop(launcher, tmp_path):
+def test_streaming_engine_trains_in_the_loop_like_the_parallel_engine(launcher, parallel_run,
+                                                                       tmp_path):
+    # The same rule's gradient from the other engine: the whole loop (train, alignment,
+    # evaluation, checkpoints) ends at the parallel run's parameters and metrics.
     summary = launcher.run(smoke(engine="streaming"), str(tmp_path))
     assert summary["step"] == 4
-    assert np.isfinite(summary["final"]["test"]["loss"])
+    _, params = final_params(str(tmp_path))
+    _, parallel = final_params(parallel_run[0])
+    chex.assert_trees_all_close(params, parallel, rtol=1e-5, atol=1e-6)
+    for split, metrics in parallel_run[1]["final"].items():
+        np.testing.assert_allclose(summary["final"][split]["loss"], metrics["loss"], rtol=1e-5)
 
 
 def test_a_plugin_engine_trains_through_the_launcher(launcher, parallel_run, tmp_path):

@@ -19,7 +19,7 @@ from lru_rtrl.learner import OnlineLearner, StreamInputError, restore, save
 from lru_rtrl.model import losses
 from lru_rtrl.registry import ENGINES, UnknownNameError
 from lru_rtrl.rules.base import UnsupportedCombinationError
-from lru_rtrl.testing import oracle
+from lru_rtrl.testing import matrix, oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, toy_batch, toy_model
 from repo_helpers import repo_path
 
@@ -37,11 +37,6 @@ def _feed(learner, state, batch, resets=None):
     return jnp.stack(outs, axis=1), state
 
 
-def _assert_close(test, got, want, rtol):
-    errors = oracle.per_leaf_relative_error(got, want)
-    worst = max(errors, key=errors.get)
-    test.assertLess(errors[worst], rtol, f"worst parameter {worst}: {errors[worst]:.2e}")
-
 
 class EqualToEnginesTest(parameterized.TestCase):
 
@@ -55,7 +50,7 @@ class EqualToEnginesTest(parameterized.TestCase):
             _, _, grads = ENGINES.get("streaming").gradient(model, params, None, batch,
                                                             is_training=False)
             want = optax.apply_updates(params, optimizer.update(grads, optimizer.init(params))[0])
-            _assert_close(self, state["params"], want, 1e-12)
+            matrix.assert_close(state["params"], want, 1e-12)
 
     # rglru: an input-gated core, whose Jacobian depends on x_t, through the same learner.
     @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"),
@@ -69,7 +64,7 @@ class EqualToEnginesTest(parameterized.TestCase):
             _, state = _feed(learner, learner.init(jax.random.PRNGKey(0), 2, params), batch)
             want, _ = oracle.online_reference(model, params, None, batch, optimizer=optimizer,
                                               opt_state=optimizer.init(params))
-            _assert_close(self, state["params"], want, 1e-9)
+            matrix.assert_close(state["params"], want, 1e-9)
             self.assertGreater(oracle.relative_error(state["params"], params), 1e-3)
 
     def test_tbptt_window_T_is_the_parallel_engines_gradient_step(self):
@@ -83,7 +78,7 @@ class EqualToEnginesTest(parameterized.TestCase):
             _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
                                                            is_training=False)
             want = optax.apply_updates(params, optimizer.update(grads, optimizer.init(params))[0])
-            _assert_close(self, state["params"], want, 1e-12)
+            matrix.assert_close(state["params"], want, 1e-12)
 
 
 def _windowed_sgd_reference(model, params, batch, window, lr):
@@ -119,7 +114,7 @@ class SteppingTest(parameterized.TestCase):
             learner = OnlineLearner(model, optax.sgd(0.1))
             _, state = _feed(learner, learner.init(jax.random.PRNGKey(0), 2, params), batch)
             want = _windowed_sgd_reference(model, params, batch, 2, 0.1)
-            _assert_close(self, state["params"], want, 1e-12)
+            matrix.assert_close(state["params"], want, 1e-12)
 
 
     @parameterized.parameters("online_full", "tbptt")
@@ -139,7 +134,7 @@ class SteppingTest(parameterized.TestCase):
             chunked, state_chunk, info = learner.steps(
                 start, batch["inputs"], batch["targets"], batch["loss_mask"] * batch["mask"])
             np.testing.assert_allclose(chunked, looped, rtol=1e-12, atol=1e-14)
-            _assert_close(self, state_chunk["params"], state_loop["params"], 1e-12)
+            matrix.assert_close(state_chunk["params"], state_loop["params"], 1e-12)
             self.assertEqual(info["updated"].shape, (T,))
             self.assertLen(traces, 2)  # and `steps`: one more trace, for its scan body
 

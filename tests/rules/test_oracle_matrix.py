@@ -11,11 +11,11 @@ import pytest
 from absl.testing import absltest, parameterized
 
 from lru_rtrl.registry import ENGINES
-from lru_rtrl.testing import oracle
+from lru_rtrl.testing import matrix, oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, SEQUENCE_SPEC, toy_batch, toy_model
 
-CORES = ("lru", "linear_rnn", "gru", "rglru", "mingru")
-ONLINE_RULES = ("online_full", "online_snap", "online_truncated", "online_spat")
+CORES = matrix.cores()
+ONLINE_RULES = matrix.online_rules()
 
 
 def reference(model, params, batch):
@@ -23,11 +23,6 @@ def reference(model, params, batch):
         return oracle.bptt_reference(model, params, None, batch)
     return oracle.online_reference(model, params, None, batch)
 
-
-def assert_close_per_parameter(test, got, want, rtol):
-    errors = oracle.per_leaf_relative_error(got, want)
-    worst = max(errors, key=errors.get)
-    test.assertLess(errors[worst], rtol, f"worst parameter {worst}: {errors[worst]:.2e}")
 
 
 class OracleMatrixFloat64Test(parameterized.TestCase):
@@ -44,12 +39,12 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
                            scan=("sequential", "associative"))
     def test_parallel_engine_matches_oracle_float64(self, core, rule, scan):
         with jax.enable_x64(True):
-            options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+            options = matrix.options(core)
             model, params = toy_model(core, rule, n_layers=2, scan=scan, **options)
             batch = toy_batch(PER_STEP_SPEC)
             _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
                                                            is_training=False)
-            assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
+            matrix.assert_close(grads, reference(model, params, batch), 1e-10)
 
     @parameterized.product(core=("lru", "rglru"), rule=("bptt",) + ONLINE_RULES,
                            pooling=("pool_st", "last"), block=("half_glu2", "none"))
@@ -62,7 +57,7 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
             batch = toy_batch(SEQUENCE_SPEC)
             _, _, grads = ENGINES.get("parallel").gradient(model, params, None, batch,
                                                            is_training=False)
-            assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
+            matrix.assert_close(grads, reference(model, params, batch), 1e-10)
 
 
     # Segment starts inside rows (two sequences per row): the parallel surrogates, the
@@ -73,12 +68,12 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
         *[(core, rule, "streaming") for core in CORES for rule in ONLINE_RULES])
     def test_resets_inside_sequences_float64(self, core, rule, engine):
         with jax.enable_x64(True):
-            options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+            options = matrix.options(core)
             model, params = toy_model(core, rule, engine=engine, n_layers=2,
                                       pooling="pool_st", **options)
             batch = toy_batch(PER_STEP_SPEC, resets=True)
             _, _, grads = model.engine.gradient(model, params, None, batch, is_training=False)
-            assert_close_per_parameter(self, grads, reference(model, params, batch), 1e-10)
+            matrix.assert_close(grads, reference(model, params, batch), 1e-10)
 
 
 class OracleMatrixTest(parameterized.TestCase):
@@ -91,7 +86,7 @@ class OracleMatrixTest(parameterized.TestCase):
             batch = toy_batch(PER_STEP_SPEC, resets=True)
             _, _, grads = model.engine.gradient(model, params, None, batch, is_training=False)
             want = reference(model, params, batch)
-            assert_close_per_parameter(self, grads, want, 1e-10)
+            matrix.assert_close(grads, want, 1e-10)
             # The resets matter: without them the gradient is another one.
             del batch["resets"]
             _, _, plain = model.engine.gradient(model, params, None, batch, is_training=False)
@@ -106,7 +101,7 @@ class OracleMatrixTest(parameterized.TestCase):
         with jax.enable_x64(True):
             params64 = jax.tree_util.tree_map(lambda p: p.astype(jnp.float64), params32)
             want = reference(model, params64, toy_batch(PER_STEP_SPEC))
-        assert_close_per_parameter(self, grads, want, 1e-5)
+        matrix.assert_close(grads, want, 1e-5)
 
     @parameterized.product(core=("lru", "rglru"), rule=("online_full", "online_snap"))
     def test_dropout_masks_are_shared_in_time_and_between_modes(self, core, rule):
@@ -119,7 +114,7 @@ class OracleMatrixTest(parameterized.TestCase):
             _, _, grads = ENGINES.get("parallel").gradient(model, params, rng, batch,
                                                            is_training=True)
             want = oracle.online_reference(model, params, rng, batch, is_training=True)
-            assert_close_per_parameter(self, grads, want, 1e-10)
+            matrix.assert_close(grads, want, 1e-10)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from absl.testing import absltest, parameterized
 from lru_rtrl.cores import LRUCell
 from lru_rtrl.registry import ENGINES, RULES
 from lru_rtrl.rules.base import UnsupportedCombinationError
-from lru_rtrl.testing import oracle
+from lru_rtrl.testing import matrix, oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, toy_batch, toy_model
 
 
@@ -30,7 +30,7 @@ class RulePropertiesTest(parameterized.TestCase):
         super().setUp()
         self.enter_context(jax.enable_x64(True))
 
-    @parameterized.parameters("lru", "linear_rnn", "gru", "rglru", "mingru")
+    @parameterized.parameters(*matrix.cores())
     def test_online_full_is_bptt_on_one_layer(self, core):
         # The reference is independent of the engines and of `cell.sequence`: jax.grad of the
         # loss of the single-step network unrolled in a plain Python loop.
@@ -42,7 +42,7 @@ class RulePropertiesTest(parameterized.TestCase):
             np.testing.assert_allclose(_core_grads(model, online, 0)[name],
                                        _core_grads(model, exact, 0)[name], rtol=1e-10, atol=1e-14)
 
-    @parameterized.parameters("lru", "linear_rnn", "gru", "rglru", "mingru")
+    @parameterized.parameters(*matrix.cores())
     def test_online_full_differs_from_bptt_below_the_top_layer(self, core):
         model, params = toy_model(core, "online_full", n_layers=2)
         batch = toy_batch(PER_STEP_SPEC)

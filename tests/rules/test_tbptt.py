@@ -11,7 +11,7 @@ from lru_rtrl.config import base_config
 from lru_rtrl.registry import ENGINES, RULES
 from lru_rtrl.rules.base import UnsupportedCombinationError
 from lru_rtrl.rules.tbptt import TBPTT
-from lru_rtrl.testing import oracle
+from lru_rtrl.testing import matrix, oracle
 from lru_rtrl.testing.toy import PER_STEP_SPEC, toy_batch, toy_model
 
 
@@ -20,20 +20,15 @@ def _grads(model, params, batch, rule=None):
                                             rule=rule)[2]
 
 
-def _assert_close(test, got, want, rtol):
-    errors = oracle.per_leaf_relative_error(got, want)
-    worst = max(errors, key=errors.get)
-    test.assertLess(errors[worst], rtol, f"worst parameter {worst}: {errors[worst]:.2e}")
-
 
 def _check_against_oracle(test, core, window):
     with jax.enable_x64(True):
-        options = {"nonlinearity": "tanh"} if core == "linear_rnn" else {}
+        options = matrix.options(core)
         model, params = toy_model(core, "tbptt", window=window, n_layers=2, **options)
         batch = toy_batch(PER_STEP_SPEC)
         got = _grads(model, params, batch)
         want = oracle.tbptt_reference(model, params, None, batch, window=window)
-        _assert_close(test, got, want, 1e-10)
+        matrix.assert_close(got, want, 1e-10)
         # A real truncation: it is not BPTT.
         test.assertGreater(oracle.relative_error(
             got, oracle.bptt_reference(model, params, None, batch)), 1e-6)
@@ -51,9 +46,9 @@ class TBPTTOracleTest(parameterized.TestCase):
             model, params = toy_model("lru", "bptt", n_layers=2)
             batch = toy_batch(PER_STEP_SPEC)
             bptt = _grads(model, params, batch)
-            _assert_close(self, _grads(model, params, batch, TBPTT(PER_STEP_SPEC.seq_len)),
+            matrix.assert_close(_grads(model, params, batch, TBPTT(PER_STEP_SPEC.seq_len)),
                           bptt, 1e-12)
-            _assert_close(self, _grads(model, params, batch, TBPTT(1)),
+            matrix.assert_close(_grads(model, params, batch, TBPTT(1)),
                           _grads(model, params, batch, RULES.get("online_truncated")), 1e-10)
 
 

@@ -102,14 +102,21 @@ class PerBitMetricsTest(absltest.TestCase):
 class RecurrenceStatsTest(absltest.TestCase):
 
     def test_abs_lambda_of_lru_layers(self):
+        from lru_rtrl.cores import GRUCell, LinearRNNCell, LRUCell
+
         class FakeModel:
+            # Each core says what its decays are (Cell.decay_moduli); the GRU has none.
+            cells = (LRUCell(2, 3, 2), LinearRNNCell(2, 2, 2), GRUCell(2, 2, 2))
+
             def core_modules(self, params):
-                return ["model/~/block_0/~/core", "model/~/block_1/~/core"]
+                return [f"model/~/block_{l}/~/core" for l in range(3)]
         modulus = np.array([0.5, 0.9, 0.99], np.float32)
         nu_log = np.log(-np.log(modulus))
         params = {"model/~/block_0/~/core": {"nu_log": nu_log},
-                  "model/~/block_1/~/core": {"A": np.diag([0.5, -0.25]).astype(np.float32)}}
+                  "model/~/block_1/~/core": {"A": np.diag([0.5, -0.25]).astype(np.float32)},
+                  "model/~/block_2/~/core": {"U_r": np.eye(2, dtype=np.float32)}}
         scalars, histograms = metrics.recurrence_stats(FakeModel(), params)
+        self.assertNotIn("recurrence/block_2/abs_lambda", histograms)
         np.testing.assert_allclose(histograms["recurrence/block_0/abs_lambda"], modulus,
                                    rtol=1e-5)
         self.assertAlmostEqual(scalars["recurrence/block_0/abs_lambda_max"], 0.99, places=5)
