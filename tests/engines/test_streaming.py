@@ -61,6 +61,10 @@ class StreamingMatrixFloat64Test(parameterized.TestCase):
 
 
 class StreamingGradientTest(parameterized.TestCase):
+    """float32 against the float64 parallel engine on every core (slow: two compilations each;
+    tests/rules/test_oracle_matrix.py's CoverageTest keeps a float32 check in the fast tier)."""
+
+    pytestmark = [pytest.mark.slow]
 
     @parameterized.product(core=CORES, rule=("online_full", "online_snap"))
     def test_streaming_float32_matches_float64_parallel(self, core, rule):
@@ -76,27 +80,30 @@ class StreamingGradientTest(parameterized.TestCase):
         matrix.assert_close(grads, want, 1e-5)
 
 
+def _check_update_every_step(test, core, rule):
+    """In-stream updates after every step equal the oracle's hand-unrolled learning loop."""
+    with jax.enable_x64(True):
+        model, params = toy_model(core, rule, engine="streaming", n_layers=2)
+        batch = toy_batch(PER_STEP_SPEC)
+        optimizer = optax.adam(0.05)
+        got, _, stats, updates, _ = online_updates(model, params, optimizer.init(params),
+                                                   optimizer, None, batch, update_every=1,
+                                                   is_training=False)
+        want, _ = oracle.online_reference(model, params, None, batch, optimizer=optimizer,
+                                          opt_state=optimizer.init(params))
+        steps_with_loss = int(np.sum(np.asarray(
+            batch["loss_mask"] * batch["mask"]).sum(0) > 0))
+        test.assertEqual(int(updates), steps_with_loss)
+        matrix.assert_close(got, want, 1e-9)
+        # Learning did happen: parameters moved.
+        test.assertGreater(oracle.relative_error(got, params), 1e-3)
+        test.assertGreater(float(stats["weight"]), 0)
+
+
 class OnlineUpdatesTest(parameterized.TestCase):
 
-    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"),
-                              ("mingru", "online_full"))
-    def test_update_every_step_matches_hand_unrolled_loop(self, core, rule):
-        with jax.enable_x64(True):
-            model, params = toy_model(core, rule, engine="streaming", n_layers=2)
-            batch = toy_batch(PER_STEP_SPEC)
-            optimizer = optax.adam(0.05)
-            got, _, stats, updates, _ = online_updates(model, params, optimizer.init(params),
-                                                       optimizer, None, batch, update_every=1,
-                                                       is_training=False)
-            want, _ = oracle.online_reference(model, params, None, batch, optimizer=optimizer,
-                                              opt_state=optimizer.init(params))
-            steps_with_loss = int(np.sum(np.asarray(
-                batch["loss_mask"] * batch["mask"]).sum(0) > 0))
-            self.assertEqual(int(updates), steps_with_loss)
-            matrix.assert_close(got, want, 1e-9)
-            # Learning did happen: parameters moved.
-            self.assertGreater(oracle.relative_error(got, params), 1e-3)
-            self.assertGreater(float(stats["weight"]), 0)
+    def test_update_every_step_matches_hand_unrolled_loop(self):
+        _check_update_every_step(self, "lru", "online_full")
 
     def test_update_every_sequence_length_is_one_gradient_step(self):
         with jax.enable_x64(True):
@@ -139,33 +146,57 @@ class OnlineUpdatesTest(parameterized.TestCase):
                            toy_batch(PER_STEP_SPEC, dtype="float32"), update_every=0)
 
 
+class OnlineUpdatesMatrixTest(parameterized.TestCase):
+    """The same on a dense and a gated core (slow)."""
+
+    pytestmark = [pytest.mark.slow]
+
+    @parameterized.parameters(("gru", "online_snap"), ("mingru", "online_full"))
+    def test_update_every_step_matches_hand_unrolled_loop(self, core, rule):
+        _check_update_every_step(self, core, rule)
+
+
+def _check_concatenated_stream(test, core, rule, pooling):
+    """Two sequences one after the other in one row, a reset between them, give the
+    gradient of the same two sequences as a batch."""
+    # pool_st's running mean must restart at the boundary too.
+    with jax.enable_x64(True):
+        model, params = toy_model(core, rule, engine="streaming", pooling=pooling)
+        batch = toy_batch(PER_STEP_SPEC, batch_size=2)
+        batch["mask"] = jnp.ones_like(batch["mask"])  # two full sequences
+        t = batch["mask"].shape[1]
+        stream = {
+            "inputs": batch["inputs"].reshape(1, 2 * t, -1),
+            "mask": batch["mask"].reshape(1, 2 * t),
+            "targets": batch["targets"].reshape((1, 2 * t) + batch["targets"].shape[2:]),
+            "loss_mask": batch["loss_mask"].reshape(1, 2 * t),
+            "resets": jnp.zeros((1, 2 * t)).at[0, t].set(1.0),
+        }
+        loss_s, _, grads_stream = _stream(model, params, stream)
+        loss_b, _, grads_batch = _stream(model, params, batch)
+        np.testing.assert_allclose(loss_s, loss_b, rtol=1e-12)
+        matrix.assert_close(grads_stream, grads_batch, 1e-10)
+        # Without the reset, the second sequence would start from the first one's state.
+        no_reset = dict(stream, resets=jnp.zeros((1, 2 * t)))
+        _, _, grads_no_reset = _stream(model, params, no_reset)
+        test.assertGreater(oracle.relative_error(grads_no_reset, grads_batch), 1e-6)
+
+
 class ResetTest(parameterized.TestCase):
 
-    @parameterized.parameters(("lru", "online_full", "none"), ("gru", "online_snap", "pool_st"),
-                              ("linear_rnn", "online_full", "pool_st"),
-                              ("rglru", "online_full", "none"))
+    # rglru: its own segment start; gru with pool_st: the running mean restarts too.
+    @parameterized.parameters(("rglru", "online_full", "none"), ("gru", "online_snap", "pool_st"))
     def test_concatenated_stream_with_reset_equals_batch(self, core, rule, pooling):
-        # pool_st's running mean must restart at the boundary too.
-        with jax.enable_x64(True):
-            model, params = toy_model(core, rule, engine="streaming", pooling=pooling)
-            batch = toy_batch(PER_STEP_SPEC, batch_size=2)
-            batch["mask"] = jnp.ones_like(batch["mask"])  # two full sequences
-            t = batch["mask"].shape[1]
-            stream = {
-                "inputs": batch["inputs"].reshape(1, 2 * t, -1),
-                "mask": batch["mask"].reshape(1, 2 * t),
-                "targets": batch["targets"].reshape((1, 2 * t) + batch["targets"].shape[2:]),
-                "loss_mask": batch["loss_mask"].reshape(1, 2 * t),
-                "resets": jnp.zeros((1, 2 * t)).at[0, t].set(1.0),
-            }
-            loss_s, _, grads_stream = _stream(model, params, stream)
-            loss_b, _, grads_batch = _stream(model, params, batch)
-            np.testing.assert_allclose(loss_s, loss_b, rtol=1e-12)
-            matrix.assert_close(grads_stream, grads_batch, 1e-10)
-            # Without the reset, the second sequence would start from the first one's state.
-            no_reset = dict(stream, resets=jnp.zeros((1, 2 * t)))
-            _, _, grads_no_reset = _stream(model, params, no_reset)
-            self.assertGreater(oracle.relative_error(grads_no_reset, grads_batch), 1e-6)
+        _check_concatenated_stream(self, core, rule, pooling)
+
+
+class ResetMatrixTest(parameterized.TestCase):
+    pytestmark = [pytest.mark.slow]
+
+    @parameterized.parameters(("lru", "online_full", "none"),
+                              ("linear_rnn", "online_full", "pool_st"))
+    def test_concatenated_stream_with_reset_equals_batch(self, core, rule, pooling):
+        _check_concatenated_stream(self, core, rule, pooling)
 
 
 class RefusalTest(absltest.TestCase):

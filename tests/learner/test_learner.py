@@ -38,6 +38,20 @@ def _feed(learner, state, batch, resets=None):
 
 
 
+def _check_in_stream_oracle(test, core, rule):
+    """K = 1: the learner's parameters after the stream are the oracle's learning loop's."""
+    with jax.enable_x64(True):
+        model, params = toy_model(core, rule, engine="streaming")
+        batch = toy_batch(PER_STEP_SPEC)
+        optimizer = optax.adam(0.05)
+        learner = OnlineLearner(model, optimizer, update_every=1)
+        _, state = _feed(learner, learner.init(jax.random.PRNGKey(0), 2, params), batch)
+        want, _ = oracle.online_reference(model, params, None, batch, optimizer=optimizer,
+                                          opt_state=optimizer.init(params))
+        matrix.assert_close(state["params"], want, 1e-9)
+        test.assertGreater(oracle.relative_error(state["params"], params), 1e-3)
+
+
 class EqualToEnginesTest(parameterized.TestCase):
 
     def test_update_every_T_is_the_streaming_engines_gradient_step(self):
@@ -52,20 +66,8 @@ class EqualToEnginesTest(parameterized.TestCase):
             want = optax.apply_updates(params, optimizer.update(grads, optimizer.init(params))[0])
             matrix.assert_close(state["params"], want, 1e-12)
 
-    # rglru: an input-gated core, whose Jacobian depends on x_t, through the same learner.
-    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"),
-                              ("rglru", "online_full"))
-    def test_update_every_step_is_the_in_stream_update_oracle(self, core, rule):
-        with jax.enable_x64(True):
-            model, params = toy_model(core, rule, engine="streaming")
-            batch = toy_batch(PER_STEP_SPEC)
-            optimizer = optax.adam(0.05)
-            learner = OnlineLearner(model, optimizer, update_every=1)
-            _, state = _feed(learner, learner.init(jax.random.PRNGKey(0), 2, params), batch)
-            want, _ = oracle.online_reference(model, params, None, batch, optimizer=optimizer,
-                                              opt_state=optimizer.init(params))
-            matrix.assert_close(state["params"], want, 1e-9)
-            self.assertGreater(oracle.relative_error(state["params"], params), 1e-3)
+    def test_update_every_step_is_the_in_stream_update_oracle(self):
+        _check_in_stream_oracle(self, "lru", "online_full")
 
     def test_tbptt_window_T_is_the_parallel_engines_gradient_step(self):
         with jax.enable_x64(True):
@@ -103,6 +105,17 @@ def _windowed_sgd_reference(model, params, batch, window, lr):
         scale = lr / weight
         params = jax.tree_util.tree_map(lambda p, g: p - scale * g, params, grads)
     return params
+
+
+class EqualToEnginesMatrixTest(parameterized.TestCase):
+    """The in-stream oracle on a dense and a gated core (slow)."""
+
+    pytestmark = [pytest.mark.slow]
+
+    # rglru: an input-gated core, whose Jacobian depends on x_t; the GRU with SnAp-1.
+    @parameterized.parameters(("gru", "online_snap"), ("rglru", "online_full"))
+    def test_update_every_step_is_the_in_stream_update_oracle(self, core, rule):
+        _check_in_stream_oracle(self, core, rule)
 
 
 class SteppingTest(parameterized.TestCase):
@@ -242,6 +255,7 @@ class FromConfigTest(absltest.TestCase):
         with pytest.raises(UnknownNameError, match="Unknown engine 'chunked_nonexistent'"):
             OnlineLearner.from_config(config)
 
+    @pytest.mark.slow
     def test_equal_memory_window_carries_online_fulls_bytes(self):
         # The stream study's equal-memory comparison (configs/recall_stream.py) rests on this.
         path = repo_path("configs", "recall_stream.py")

@@ -76,7 +76,76 @@ class OracleMatrixFloat64Test(parameterized.TestCase):
             matrix.assert_close(grads, reference(model, params, batch), 1e-10)
 
 
-class OracleMatrixTest(parameterized.TestCase):
+class OracleMatrixFloat32Test(parameterized.TestCase):
+    """float32 against the float64 oracle on every core (slow; CoverageTest keeps one)."""
+
+    pytestmark = [pytest.mark.slow]
+
+    @parameterized.product(core=CORES, rule=("bptt", "online_full", "online_snap"))
+    def test_parallel_engine_matches_oracle_float32(self, core, rule):
+        _check_float32(core, rule, "parallel")
+
+    @parameterized.product(core=("rglru",), rule=("online_full", "online_snap"))
+    def test_dropout_masks_are_shared_in_time_and_between_modes(self, core, rule):
+        _check_dropout(core, rule)
+
+
+def _check_float32(core, rule, engine):
+    model, params32 = toy_model(core, rule, engine=engine, n_layers=2, dtype=jnp.float32)
+    batch32 = toy_batch(PER_STEP_SPEC, dtype="float32")
+    _, _, grads = jax.jit(lambda p, b: model.engine.gradient(model, p, None, b,
+                                                             is_training=False))(params32, batch32)
+    with jax.enable_x64(True):
+        params64 = jax.tree_util.tree_map(lambda p: p.astype(jnp.float64), params32)
+        want = reference(model, params64, toy_batch(PER_STEP_SPEC))
+    matrix.assert_close(grads, want, 1e-5)
+
+
+def _check_dropout(core, rule):
+    # With dropout on, the step network (oracle) and the sequence pass (engine) must draw
+    # the same masks from the same rng for the gradients to agree.
+    with jax.enable_x64(True):
+        model, params = toy_model(core, rule, n_layers=2, dropout=0.3)
+        batch = toy_batch(PER_STEP_SPEC)
+        rng = jax.random.PRNGKey(42)
+        _, _, grads = ENGINES.get("parallel").gradient(model, params, rng, batch,
+                                                       is_training=True)
+        want = oracle.online_reference(model, params, rng, batch, is_training=True)
+        matrix.assert_close(grads, want, 1e-10)
+
+
+def _check_float64(core, rule, engine, **kwargs):
+    with jax.enable_x64(True):
+        model, params = toy_model(core, rule, engine=engine, n_layers=2,
+                                  **matrix.options(core), **kwargs)
+        batch = toy_batch(PER_STEP_SPEC)
+        _, _, grads = model.engine.gradient(model, params, None, batch, is_training=False)
+        matrix.assert_close(grads, reference(model, params, batch), 1e-10)
+
+
+class CoverageTest(parameterized.TestCase):
+    """The fast tier's exactness checks: every registered core, rule and engine at least once
+    against the float64 oracle (the full matrix above is slow)."""
+
+    @parameterized.parameters(*CORES)
+    def test_every_core_with_its_exact_in_layer_rule_float64(self, core):
+        _check_float64(core, matrix.exact_in_layer_rule(core), "parallel")
+
+    @parameterized.parameters(*(("bptt",) + ONLINE_RULES))
+    def test_every_rule_float64(self, rule):
+        # On the GRU: SnAp-1 and the cut of the hidden-to-hidden weights are real there.
+        _check_float64("gru", rule, "parallel")
+
+    @parameterized.parameters(*[(engine,) for engine in matrix.streaming_engines()])
+    def test_every_streaming_engine_float64(self, engine):
+        _check_float64("lru", "online_full", engine)
+
+    @parameterized.parameters("parallel", "streaming")
+    def test_float32(self, engine):
+        _check_float32("lru", "online_full", engine)
+
+    def test_dropout_masks_are_shared_in_time_and_between_modes(self):
+        _check_dropout("lru", "online_full")
 
     @parameterized.parameters("parallel", "streaming")
     def test_rglru_segment_starts_inside_sequences(self, engine):
@@ -91,30 +160,6 @@ class OracleMatrixTest(parameterized.TestCase):
             del batch["resets"]
             _, _, plain = model.engine.gradient(model, params, None, batch, is_training=False)
             self.assertGreater(max(oracle.per_leaf_relative_error(plain, want).values()), 1e-3)
-
-    @parameterized.product(core=CORES, rule=("bptt", "online_full", "online_snap"))
-    def test_parallel_engine_matches_oracle_float32(self, core, rule):
-        model, params32 = toy_model(core, rule, n_layers=2, dtype=jnp.float32)
-        batch32 = toy_batch(PER_STEP_SPEC, dtype="float32")
-        _, _, grads = ENGINES.get("parallel").gradient(model, params32, None, batch32,
-                                                       is_training=False)
-        with jax.enable_x64(True):
-            params64 = jax.tree_util.tree_map(lambda p: p.astype(jnp.float64), params32)
-            want = reference(model, params64, toy_batch(PER_STEP_SPEC))
-        matrix.assert_close(grads, want, 1e-5)
-
-    @parameterized.product(core=("lru", "rglru"), rule=("online_full", "online_snap"))
-    def test_dropout_masks_are_shared_in_time_and_between_modes(self, core, rule):
-        # With dropout on, the step network (oracle) and the sequence pass (engine) must draw
-        # the same masks from the same rng for the gradients to agree.
-        with jax.enable_x64(True):
-            model, params = toy_model(core, rule, n_layers=2, dropout=0.3)
-            batch = toy_batch(PER_STEP_SPEC)
-            rng = jax.random.PRNGKey(42)
-            _, _, grads = ENGINES.get("parallel").gradient(model, params, rng, batch,
-                                                           is_training=True)
-            want = oracle.online_reference(model, params, rng, batch, is_training=True)
-            matrix.assert_close(grads, want, 1e-10)
 
 
 if __name__ == "__main__":
