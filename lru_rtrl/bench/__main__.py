@@ -9,7 +9,7 @@ engine, same T) and to the forward pass. Prints a Markdown table and writes JSON
 Then the online learner's step latency at batch 1 and 8 and its ratio to a prediction-only
 step (lru_rtrl/bench/learner.py).
 
-    python -m lru_rtrl.bench                          # the paper's sizes, ~7 min on 2 CPU cores
+    python -m lru_rtrl.bench                          # the paper's sizes (docs/benchmarks.md)
     python -m lru_rtrl.bench --preset=quick           # small sizes, one process
     python -m lru_rtrl.bench --preset=smoke           # tiny: every code path once
     python -m lru_rtrl.bench --learner_only           # the online learner's step latency

@@ -4,7 +4,7 @@
     python -m lru_rtrl.data.listops_generate --out_dir DIR --num_train 1000 --num_val 100 \\
         --num_test 100 --min_length 20 --max_length 200                # a small variant
 
-writes DIR/basic_{train,val,test}.tsv (about 2 minutes for 100k trees on one core); train
+writes DIR/basic_{train,val,test}.tsv (docs/tasks.md has its time for 100k trees); train
 with `--config.data.data_dir=DIR` of configs/listops.py. Not imported by `lru_rtrl.data`,
 so that `python -m` runs it once.
 """

@@ -83,10 +83,10 @@ def elementwise_gradient(cell: Cell, theta: Params, traces: Traces,
     """Σ_b Re(δ_{b,u} M[b, idx]) for every parameter entry: {p: p.shape}.
 
     One parameter after the other, chained through optimization barriers: left free, XLA:CPU
-    fuses the batch sums of all parameters into one loop that runs ~10x slower than the
-    sums one by one (a streaming step of the real-state gated cores took 3-4x the LRU's at
-    the paper's sizes). A contraction (einsum) is as fast but transposes every trace first,
-    which costs one more copy of the traces in memory; the barriers cost nothing.
+    fuses the batch sums of all parameters into one loop that runs much slower than the
+    sums one by one (docs/benchmarks.md has the measurement). A contraction (einsum) is as
+    fast but transposes every trace first, which costs one more copy of the traces in
+    memory; the barriers cost nothing.
     """
     axes = _hidden_axes(cell, theta)
     grads = {}

@@ -8,7 +8,7 @@ Layout under `<workdir>/checkpoints/`:
   best/<step>/...       the same, for the best validation loss (one kept)
   corrupt/              checkpoints that failed to restore, moved aside for inspection
 
-`restore_latest` tries the newest step first. A checkpoint that orbax cannot read (missing or
+`Checkpointer.restore(kind, template)` tries the newest step first. A checkpoint that orbax cannot read (missing or
 truncated files, a partial write) or whose arrays do not match the recorded checksum is
 reported, moved to `corrupt/`, and the next older one is tried, so a run resumes from the
 last good checkpoint. Saves are synchronous: when `save` returns, the checkpoint is complete.
