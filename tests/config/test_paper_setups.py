@@ -99,6 +99,7 @@ def test_gru_rows_update_as_the_papers_grouping_would():
     # three updates from the same gradients agree bit for bit.
     config = task_config("copy", "table1_gru4")
     config.model.d_model = config.model.d_hidden = 8   # the sizes do not matter here
+    config.model.n_layers = 1
     spec = TASKS.get("copy")(config.data).spec
     config.rule = "bptt"
     model = experiment.model_of(config, spec)

@@ -29,6 +29,23 @@ def _cell(name, **options):
     return CORES.get(name)(d_in=H, d_hidden=N, d_out=d_out, **options)
 
 
+def _sequence_equals_repeated_step(test, core, scan):
+    options = matrix.options(core)
+    cell = _cell(core, scan=scan, **options)
+    theta, phi = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
+    x = jax.random.normal(jax.random.PRNGKey(2), (B, T, H), jnp.float64)
+    h0 = cell.initial_state((B,), jnp.float64)
+    h_seq = cell.sequence(theta, h0, x)
+    h, steps = h0, []
+    for t in range(T):
+        h = cell.step(theta, h, x[:, t])
+        steps.append(h)
+    chex.assert_trees_all_close(h_seq, jnp.stack(steps, 1), rtol=1e-12, atol=1e-12)
+    y = cell.readout(phi, h_seq, x)
+    chex.assert_shape(y, (B, T, cell.d_out))
+    chex.assert_type(y, jnp.float64)
+    test.assertEqual(jnp.iscomplexobj(h_seq), core == "lru")
+
 class CoreTest(parameterized.TestCase):
 
     def setUp(self):
@@ -49,23 +66,9 @@ class CoreTest(parameterized.TestCase):
         self.assertEqual(structure.complex_state, core == "lru")
         del phi
 
-    @parameterized.product(core=ALL_CORES, scan=("sequential", "associative"))
-    def test_sequence_equals_repeated_step(self, core, scan):
-        options = matrix.options(core)
-        cell = _cell(core, scan=scan, **options)
-        theta, phi = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
-        x = jax.random.normal(jax.random.PRNGKey(2), (B, T, H), jnp.float64)
-        h0 = cell.initial_state((B,), jnp.float64)
-        h_seq = cell.sequence(theta, h0, x)
-        h, steps = h0, []
-        for t in range(T):
-            h = cell.step(theta, h, x[:, t])
-            steps.append(h)
-        chex.assert_trees_all_close(h_seq, jnp.stack(steps, 1), rtol=1e-12, atol=1e-12)
-        y = cell.readout(phi, h_seq, x)
-        chex.assert_shape(y, (B, T, cell.d_out))
-        chex.assert_type(y, jnp.float64)
-        self.assertEqual(jnp.iscomplexobj(h_seq), core == "lru")
+    @parameterized.product(core=ALL_CORES)
+    def test_sequence_equals_repeated_step(self, core):
+        _sequence_equals_repeated_step(self, core, "sequential")
 
     @parameterized.parameters(("lru", None), ("gru", None), ("linear_rnn", "identity"),
                               ("linear_rnn", "tanh"), ("linear_rnn", "relu"), ("rglru", None),
@@ -268,10 +271,16 @@ class ParameterCountTest(parameterized.TestCase):
 class DeclaredStructureTest(parameterized.TestCase):
     """The declared structure tells the truth (the check plugin authors are told to run)."""
 
-    @parameterized.parameters(("lru", {}), ("gru", {}), ("linear_rnn", {"nonlinearity": "tanh"}),
-                              ("linear_rnn", {"nonlinearity": "relu"}), ("rglru", {}),
-                              ("rglru", {"c": 2.0, "a_min": 0.5, "a_max": 0.7}), ("mingru", {}))
+    @parameterized.parameters(*[(core, matrix.options(core)) for core in matrix.cores()])
     def test_builtin_cores(self, core, options):
+        check_core_structure(_cell(core, **options))
+
+    @parameterized.parameters(("linear_rnn", {"nonlinearity": "relu"}),
+                              ("rglru", {"c": 2.0, "a_min": 0.5, "a_max": 0.7}),
+                              ("mingru", {"candidate": "g"}),
+                              ("mingru", {"skip": False}))
+    @pytest.mark.slow
+    def test_builtin_cores_with_other_options(self, core, options):
         check_core_structure(_cell(core, **options))
 
     def test_wrong_declarations_are_caught(self):
@@ -303,3 +312,13 @@ class DeclaredStructureTest(parameterized.TestCase):
             d_in=H, d_hidden=N, d_out=H)
         with pytest.raises(StructureError, match="declares a diagonal recurrence"):
             check_core_structure(lying_dense)
+
+
+class AssociativeScanTest(parameterized.TestCase):
+    """The same with the associative scan (slow; tests/cores/test_scan.py holds the two scans to each other in the fast tier)."""
+
+    pytestmark = [pytest.mark.slow]
+
+    @parameterized.product(core=ALL_CORES)
+    def test_sequence_equals_repeated_step(self, core):
+        _sequence_equals_repeated_step(self, core, "associative")

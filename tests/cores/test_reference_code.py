@@ -23,10 +23,36 @@ from lru_rtrl.errors import ConfigError
 from lru_rtrl.model.network import segment_starts
 from lru_rtrl.registry import CORES
 from lru_rtrl.testing import matrix
+from lru_rtrl.testing.structure import check_core_structure
 
 # std of a standard normal truncated to [-2, 2]: Flax's and Haiku's correction factor.
 TRUNCATED_STD = 0.87962566103423978
 
+
+def _sequence_with_resets_is_a_loop_of_step_with_reset(test, core, scan):
+    with jax.enable_x64(True):
+        options = matrix.options(core)
+        # The GRU reads out h itself (width N); the others add D ⊙ x (width H).
+        d_out = 3 if core == "gru" else 4
+        cell = CORES.get(core)(d_in=4, d_hidden=3, d_out=d_out, scan=scan, **options)
+        theta, _ = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
+        x = jax.random.normal(jax.random.PRNGKey(2), (2, 6, 4), jnp.float64)
+        h0 = jax.random.normal(jax.random.PRNGKey(3), (2, 3), jnp.float64)
+        if core == "lru":
+            h0 = h0 + 1j * h0
+        resets = jnp.zeros((2, 6)).at[0, 2].set(1.0).at[1, 4].set(1.0)
+        h, states = h0, []
+        for t in range(6):
+            h = cell.step_with_reset(theta, h, x[:, t], resets[:, t])
+            states.append(h)
+        chex.assert_trees_all_close(cell.sequence(theta, h0, x, resets),
+                                    jnp.stack(states, 1), rtol=1e-12, atol=1e-12)
+        # A reset forgets everything before it: the states from it on ignore h0.
+        base = cell.sequence(theta, h0, x, resets)
+        moved = cell.sequence(theta, 3.0 * h0, x, resets)
+        chex.assert_trees_all_close(moved[0, 2:], base[0, 2:], rtol=1e-12, atol=1e-12)
+        chex.assert_trees_all_close(moved[1, 4:], base[1, 4:], rtol=1e-12, atol=1e-12)
+        test.assertGreater(float(jnp.max(jnp.abs(moved[0, :2] - base[0, :2]))), 1e-3)
 
 class RGLRUReferenceTest(parameterized.TestCase):
 
@@ -72,6 +98,10 @@ class RGLRUReferenceTest(parameterized.TestCase):
             dense[unit, head * (h // heads):(head + 1) * (h // heads)] = w[unit]
         np.testing.assert_allclose(block_diagonal(w, x, heads), x @ dense.T, rtol=1e-13)
 
+    def test_block_diagonal_gates_keep_the_declared_structure(self):
+        # Each entry of a block-diagonal gate still reaches one hidden unit in one step.
+        check_core_structure(RGLRUCell(d_in=4, d_hidden=4, d_out=4, heads=2))
+
     def test_heads_must_divide_both_widths(self):
         with pytest.raises(ValueError, match="heads must be a positive integer dividing"):
             RGLRUCell(d_in=6, d_hidden=8, d_out=6, heads=4)
@@ -105,33 +135,9 @@ class RGLRUReferenceTest(parameterized.TestCase):
 
 class SequenceWithResetsTest(parameterized.TestCase):
 
-    @parameterized.product(core=matrix.cores(),
-                           scan=("sequential", "associative"))
-    def test_sequence_with_resets_is_a_loop_of_step_with_reset(self, core, scan):
-        with jax.enable_x64(True):
-            options = matrix.options(core)
-            # The GRU reads out h itself (width N); the others add D ⊙ x (width H).
-            d_out = 3 if core == "gru" else 4
-            cell = CORES.get(core)(d_in=4, d_hidden=3, d_out=d_out, scan=scan, **options)
-            theta, _ = cell.split(cell.init_params(jax.random.PRNGKey(1), jnp.float64))
-            x = jax.random.normal(jax.random.PRNGKey(2), (2, 6, 4), jnp.float64)
-            h0 = jax.random.normal(jax.random.PRNGKey(3), (2, 3), jnp.float64)
-            if core == "lru":
-                h0 = h0 + 1j * h0
-            resets = jnp.zeros((2, 6)).at[0, 2].set(1.0).at[1, 4].set(1.0)
-            h, states = h0, []
-            for t in range(6):
-                h = cell.step_with_reset(theta, h, x[:, t], resets[:, t])
-                states.append(h)
-            chex.assert_trees_all_close(cell.sequence(theta, h0, x, resets),
-                                        jnp.stack(states, 1), rtol=1e-12, atol=1e-12)
-            # A reset forgets everything before it: the states from it on ignore h0.
-            base = cell.sequence(theta, h0, x, resets)
-            moved = cell.sequence(theta, 3.0 * h0, x, resets)
-            chex.assert_trees_all_close(moved[0, 2:], base[0, 2:], rtol=1e-12, atol=1e-12)
-            chex.assert_trees_all_close(moved[1, 4:], base[1, 4:], rtol=1e-12, atol=1e-12)
-            self.assertGreater(float(jnp.max(jnp.abs(moved[0, :2] - base[0, :2]))), 1e-3)
-
+    @parameterized.product(core=matrix.cores())
+    def test_sequence_with_resets_is_a_loop_of_step_with_reset(self, core):
+        _sequence_with_resets_is_a_loop_of_step_with_reset(self, core, "sequential")
 
 class MinGRUReferenceTest(parameterized.TestCase):
 
@@ -250,3 +256,13 @@ class DenseInitialisationTest(parameterized.TestCase):
         config.model.dense_init = "glorot"
         with pytest.raises(ConfigError, match="config.model.dense_init 'glorot'"):
             experiment.model_of(config, TaskSpec("t", 4, "real", 3, (2,), "sequence"))
+
+
+class SequenceWithResetsAssociativeTest(parameterized.TestCase):
+    """The same with the associative scan (slow)."""
+
+    pytestmark = [pytest.mark.slow]
+
+    @parameterized.product(core=matrix.cores())
+    def test_sequence_with_resets_is_a_loop_of_step_with_reset(self, core):
+        _sequence_with_resets_is_a_loop_of_step_with_reset(self, core, "associative")

@@ -26,12 +26,24 @@ def _loop(a, u, h0, reverse):
     return jnp.stack(out, axis=1)
 
 
+A_SHAPES = ((N,), (T, N), (B, T, N), (1, T, N), (1, 1, N), (B, 1, N))
+
+
 class LinearRecurrenceTest(parameterized.TestCase):
 
     # [N] and [B or 1, 1, N] are constant in time; [T, N], [1, T, N] and [B, T, N] vary.
-    @parameterized.product(impl=("sequential", "associative"), reverse=(False, True),
-                           a_shape=((N,), (T, N), (B, T, N), (1, T, N), (1, 1, N), (B, 1, N)))
-    def test_matches_loop_values_and_gradients(self, impl, reverse, a_shape):
+    @parameterized.product(reverse=(False, True), a_shape=A_SHAPES)
+    def test_matches_loop_values_and_gradients(self, reverse, a_shape):
+        self._check_against_loop("sequential", reverse, a_shape)
+
+    # The associative scan against the loop too (slow; test_associative_equals_sequential
+    # and the time-varying test below hold it to the sequential one in the fast tier).
+    @parameterized.product(reverse=(False, True), a_shape=A_SHAPES)
+    @pytest.mark.slow
+    def test_associative_matches_loop_values_and_gradients(self, reverse, a_shape):
+        self._check_against_loop("associative", reverse, a_shape)
+
+    def _check_against_loop(self, impl, reverse, a_shape):
         keys = jax.random.split(jax.random.PRNGKey(0), 4)
         a = 0.6 * _complex(keys[0], a_shape)
         u, h0, w = _complex(keys[1], (B, T, N)), _complex(keys[2], (B, N)), _complex(keys[3], (B, T, N))

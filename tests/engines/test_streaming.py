@@ -42,7 +42,7 @@ class StreamingMatrixFloat64Test(parameterized.TestCase):
                 parallel, params, None, batch, is_training=False)
             matrix.assert_close(grads_s, grads_p, 1e-10)
             matrix.assert_close(grads_s, oracle.online_reference(streaming, params, None, batch),
-                          1e-10)
+                                1e-10)
             np.testing.assert_allclose(loss_s, loss_p, rtol=1e-12)
             chex.assert_trees_all_close(stats_s, stats_p, rtol=1e-12)
 
@@ -101,10 +101,6 @@ def _check_update_every_step(test, core, rule):
 
 
 class OnlineUpdatesTest(parameterized.TestCase):
-
-    def test_update_every_step_matches_hand_unrolled_loop(self):
-        _check_update_every_step(self, "lru", "online_full")
-
     def test_update_every_sequence_length_is_one_gradient_step(self):
         with jax.enable_x64(True):
             model, params = toy_model("lru", "online_full", engine="streaming")
@@ -147,11 +143,14 @@ class OnlineUpdatesTest(parameterized.TestCase):
 
 
 class OnlineUpdatesMatrixTest(parameterized.TestCase):
-    """The same on a dense and a gated core (slow)."""
+    """In-stream updates after every step against the oracle's learning loop (slow)."""
 
     pytestmark = [pytest.mark.slow]
 
-    @parameterized.parameters(("gru", "online_snap"), ("mingru", "online_full"))
+    # The fast tier checks the same step function (streaming.learn_step) against the same
+    # oracle through the learner (tests/learner/test_learner.py).
+    @parameterized.parameters(("lru", "online_full"), ("gru", "online_snap"),
+                              ("mingru", "online_full"))
     def test_update_every_step_matches_hand_unrolled_loop(self, core, rule):
         _check_update_every_step(self, core, rule)
 

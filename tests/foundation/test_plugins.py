@@ -133,8 +133,9 @@ def clean_remat():
     clean()
 
 
-@pytest.mark.parametrize("core,rule", [("lru", "online_full"), ("lru", "bptt"),
-                                       ("gru", "online_snap")])
+@pytest.mark.parametrize("core,rule", [
+    pytest.param("lru", "online_full", marks=pytest.mark.slow), ("lru", "bptt"),
+    pytest.param("gru", "online_snap", marks=pytest.mark.slow)])
 def test_remat_engine_gives_the_parallel_engines_gradient(core, rule, clean_remat):
     # The example engine plugin recomputes each block in the backward pass; with dropout (the
     # recomputation must draw the very same masks) its gradient is the parallel engine's.

@@ -84,10 +84,11 @@ def test_importing_the_registry_loads_nothing_and_a_miss_loads_nothing():
     assert missed and cores == [] and rules == 0
 
 
-@pytest.mark.parametrize("first", ["lru_rtrl.engines", "lru_rtrl.rules", "lru_rtrl.cores",
-                                   "lru_rtrl.model", "lru_rtrl.training.steps",
-                                   "lru_rtrl.config", "lru_rtrl.plugins", "lru_rtrl.experiment",
-                                   "lru_rtrl.learner"])
+@pytest.mark.parametrize("first", [
+    "lru_rtrl.engines", "lru_rtrl.model", "lru_rtrl.learner",
+    *[pytest.param(name, marks=pytest.mark.slow)  # a fresh process each: the rest are slow
+      for name in ("lru_rtrl.rules", "lru_rtrl.cores", "lru_rtrl.training.steps",
+                   "lru_rtrl.config", "lru_rtrl.plugins", "lru_rtrl.experiment")]])
 def test_the_same_entries_whatever_is_imported_first(first):
     # Whichever module a user imports first, once the built-ins are loaded (the assembler,
     # lru_rtrl.experiment, does it) the registries hold the same entries (and no import

@@ -112,6 +112,7 @@ def test_a_bug_is_not_a_user_mistake(tmp_path):
     assert not any(line.startswith("Error: ") for line in result.stderr.splitlines())
 
 
+@pytest.mark.slow
 def test_the_traceback_is_there_when_asked_for(tmp_path):
     result = _launch("--config=" + COPY + ":smoke", _broken_plugin(tmp_path), "--verbosity=1",
                      f"--workdir={tmp_path / 'run'}")

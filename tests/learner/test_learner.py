@@ -39,9 +39,10 @@ def _feed(learner, state, batch, resets=None):
 
 
 def _check_in_stream_oracle(test, core, rule):
-    """K = 1: the learner's parameters after the stream are the oracle's learning loop's."""
+    """K = 1: the learner's parameters after the stream are the oracle's learning loop's
+    (one layer: the update logic is the point; the oracle's loop is slow)."""
     with jax.enable_x64(True):
-        model, params = toy_model(core, rule, engine="streaming")
+        model, params = toy_model(core, rule, engine="streaming", n_layers=1)
         batch = toy_batch(PER_STEP_SPEC)
         optimizer = optax.adam(0.05)
         learner = OnlineLearner(model, optimizer, update_every=1)
@@ -69,6 +70,7 @@ class EqualToEnginesTest(parameterized.TestCase):
     def test_update_every_step_is_the_in_stream_update_oracle(self):
         _check_in_stream_oracle(self, "lru", "online_full")
 
+    @pytest.mark.slow
     def test_tbptt_window_T_is_the_parallel_engines_gradient_step(self):
         with jax.enable_x64(True):
             model, params = toy_model("lru", "tbptt", window=T, engine="streaming", learner=True)
