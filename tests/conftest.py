@@ -19,11 +19,7 @@ if _CACHE:
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _CACHE)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
-# The tests check values, not speed: XLA's backend optimisations are off, which shortens
-# every compilation (the fast tier went from 197 s to 182 s of wall time with it) and
-# changes no test's outcome; the bench and the launchers keep XLA's defaults.
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4 "
-                      "--xla_backend_optimization_level=0")
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # TensorFlow (pulled in by tensorflow-datasets and CLU) must not grab the GPU or spam logs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -319,6 +319,10 @@ class AssociativeScanTest(parameterized.TestCase):
 
     pytestmark = [pytest.mark.slow]
 
+    def setUp(self):
+        super().setUp()
+        self.enter_context(jax.enable_x64(True))
+
     @parameterized.product(core=ALL_CORES)
     def test_sequence_equals_repeated_step(self, core):
         _sequence_equals_repeated_step(self, core, "associative")

@@ -32,8 +32,14 @@ A_SHAPES = ((N,), (T, N), (B, T, N), (1, T, N), (1, 1, N), (B, 1, N))
 class LinearRecurrenceTest(parameterized.TestCase):
 
     # [N] and [B or 1, 1, N] are constant in time; [T, N], [1, T, N] and [B, T, N] vary.
-    @parameterized.product(reverse=(False, True), a_shape=A_SHAPES)
+    @parameterized.product(reverse=(False, True), a_shape=A_SHAPES[:3])
     def test_matches_loop_values_and_gradients(self, reverse, a_shape):
+        self._check_against_loop("sequential", reverse, a_shape)
+
+    # The broadcast shapes of a ([1, T, N], [1, 1, N], [B, 1, N]) are slow.
+    @parameterized.product(reverse=(False, True), a_shape=A_SHAPES[3:])
+    @pytest.mark.slow
+    def test_matches_loop_values_and_gradients_broadcast_shapes(self, reverse, a_shape):
         self._check_against_loop("sequential", reverse, a_shape)
 
     # The associative scan against the loop too (slow; test_associative_equals_sequential

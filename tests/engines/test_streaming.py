@@ -101,6 +101,7 @@ def _check_update_every_step(test, core, rule):
 
 
 class OnlineUpdatesTest(parameterized.TestCase):
+    @pytest.mark.slow  # the learner's test_update_every_T_... checks the same in the fast tier
     def test_update_every_sequence_length_is_one_gradient_step(self):
         with jax.enable_x64(True):
             model, params = toy_model("lru", "online_full", engine="streaming")
@@ -183,17 +184,17 @@ def _check_concatenated_stream(test, core, rule, pooling):
 
 class ResetTest(parameterized.TestCase):
 
-    # rglru: its own segment start; gru with pool_st: the running mean restarts too.
-    @parameterized.parameters(("rglru", "online_full", "none"), ("gru", "online_snap", "pool_st"))
-    def test_concatenated_stream_with_reset_equals_batch(self, core, rule, pooling):
-        _check_concatenated_stream(self, core, rule, pooling)
+    # rglru: its own segment start; pool_st: the running mean restarts too.
+    def test_concatenated_stream_with_reset_equals_batch(self):
+        _check_concatenated_stream(self, "rglru", "online_full", "pool_st")
 
 
 class ResetMatrixTest(parameterized.TestCase):
     pytestmark = [pytest.mark.slow]
 
     @parameterized.parameters(("lru", "online_full", "none"),
-                              ("linear_rnn", "online_full", "pool_st"))
+                              ("linear_rnn", "online_full", "pool_st"),
+                              ("gru", "online_snap", "pool_st"))
     def test_concatenated_stream_with_reset_equals_batch(self, core, rule, pooling):
         _check_concatenated_stream(self, core, rule, pooling)
 

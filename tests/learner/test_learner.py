@@ -132,8 +132,14 @@ class SteppingTest(parameterized.TestCase):
             matrix.assert_close(state["params"], want, 1e-12)
 
 
-    @parameterized.parameters("online_full", "tbptt")
-    def test_steps_equals_a_loop_of_step_compiled_once(self, rule):
+    def test_steps_equals_a_loop_of_step_compiled_once(self):
+        self._check_steps_equals_loop("online_full")
+
+    @pytest.mark.slow
+    def test_tbptt_steps_equals_a_loop_of_step_compiled_once(self):
+        self._check_steps_equals_loop("tbptt")
+
+    def _check_steps_equals_loop(self, rule):
         with jax.enable_x64(True):
             model, params = toy_model("lru", rule, window=2, engine="streaming", learner=True)
             learner = OnlineLearner(model, optax.adam(0.05), update_every=2)
