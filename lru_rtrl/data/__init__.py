@@ -3,7 +3,7 @@
 One module per task family: copy_task (copy), selective_copy, mnist (smnist, psmnist,
 fashion_mnist), cifar (scifar, scifar_gray), digits, imdb, listops, aan, pathfinder (pathfinder,
 pathx), recall_stream.
-`python -m lru_rtrl.data.list_tasks` lists them with the data each needs.
+`python -m lru_rtrl.list_tasks` lists them with the data each needs.
 """
 
 from lru_rtrl.data.base import Batch, DataError, Task, TaskSpec  # noqa: F401

@@ -196,7 +196,7 @@ class ArrayTask(Task):
     """
 
     NAME: str = ""
-    # One line per column of `python -m lru_rtrl.data.list_tasks` and docs/tasks.md.
+    # One line per column of `python -m lru_rtrl.list_tasks` and docs/tasks.md.
     about: Dict[str, str] = {}
 
     def __init__(self, data_config: Optional[Mapping[str, Any]] = None):

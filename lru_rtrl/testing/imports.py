@@ -16,11 +16,11 @@ layers only (docs/design.md draws the same picture):
     training, plugins                       optimizer, steps, loop, checkpoints; plugin loading
     experiment                              the one assembler
     testing, learner                        the oracle and test helpers; learning on a stream
-    cli, sweeps, bench                      launcher helpers, the sweep runner, the bench
+    cli, list_tasks, sweeps, bench          launcher helpers, the task table, sweeps, the bench
     launch, configs                         the scripts and the config files
 
-The one exception: an entry point (a launcher, a `python -m` command) may import
-lru_rtrl.plugins to load the plugins its user names.
+Plugin loading (lru_rtrl.plugins) sits below every entry point that loads its user's plugins,
+so it needs no exception.
 """
 
 from __future__ import annotations
@@ -43,13 +43,9 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("lru_rtrl.training", "lru_rtrl.plugins"),
     ("lru_rtrl.experiment",),
     ("lru_rtrl.testing", "lru_rtrl.learner"),
-    ("lru_rtrl.cli", "lru_rtrl.sweeps", "lru_rtrl.bench"),
+    ("lru_rtrl.cli", "lru_rtrl.list_tasks", "lru_rtrl.sweeps", "lru_rtrl.bench"),
     ("launch", "configs"),
 )
-# Entry points that load the plugins their user names (the exception above).
-ENTRY_POINTS = ("launch", "lru_rtrl.data.list_tasks", "lru_rtrl.bench.__main__",
-                "lru_rtrl.sweeps.__main__")
-PLUGINS = "lru_rtrl.plugins"
 SOURCES = ("lru_rtrl", "launch", "configs")
 
 
@@ -118,26 +114,16 @@ def unit_of(module: str) -> Optional[Tuple[int, str]]:
     return best
 
 
-def plugin_loading(edge: Edge) -> bool:
-    """An entry point importing lru_rtrl.plugins (the one exception to the layers)."""
-    return edge.target.startswith(PLUGINS) and edge.source.startswith(ENTRY_POINTS)
-
-
-def layered(all_edges: Iterable[Edge]) -> List[Edge]:
-    """The edges the layers constrain: all but the entry points' plugin loading."""
-    return [edge for edge in all_edges if not plugin_loading(edge)]
-
-
 def upward(all_edges: Iterable[Edge]) -> List[str]:
     """Imports that run up (to a higher layer) or sideways (to another unit of the same
-    layer), except an entry point's plugin loading; also modules no layer holds."""
+    layer); also modules no layer holds."""
     problems = []
     for edge in all_edges:
         source, target = unit_of(edge.source), unit_of(edge.target)
         if source is None or target is None:
             problems.append(f"{edge.source} -> {edge.target}: a module outside the layers")
             continue
-        if source[1] == target[1] or target[0] < source[0] or plugin_loading(edge):
+        if source[1] == target[1] or target[0] < source[0]:
             continue
         kind = "sideways" if target[0] == source[0] else "up"
         problems.append(f"{edge.source}:{edge.line} -> {edge.target} runs {kind} "

@@ -6,7 +6,7 @@ import pytest
 
 from lru_rtrl.config import base_config
 from lru_rtrl.config.files import load_config_file
-from lru_rtrl.data import list_tasks
+from lru_rtrl import list_tasks
 from lru_rtrl.data.base import Task, TaskSpec
 from lru_rtrl.registry import TASKS
 from repo_helpers import repo_path
@@ -111,5 +111,5 @@ def test_docs_table_is_the_list_tasks_table():
     start = text.index("<!-- tasks-table:start -->\n") + len("<!-- tasks-table:start -->\n")
     end = text.index("<!-- tasks-table:end -->")
     assert text[start:end].strip() == list_tasks.markdown_table(), (
-        "docs/tasks.md is out of date: paste `python -m lru_rtrl.data.list_tasks --markdown` "
+        "docs/tasks.md is out of date: paste `python -m lru_rtrl.list_tasks --markdown` "
         "between its table markers.")

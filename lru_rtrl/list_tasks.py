@@ -1,7 +1,7 @@
 """Lists the registered tasks and the data each needs.
 
-    python -m lru_rtrl.data.list_tasks              # a plain-text table
-    python -m lru_rtrl.data.list_tasks --markdown   # the table of docs/tasks.md
+    python -m lru_rtrl.list_tasks              # a plain-text table
+    python -m lru_rtrl.list_tasks --markdown   # the table of docs/tasks.md
 
 Plugins' tasks appear too when their modules are named: `--plugins my_pkg.my_tasks`.
 """
@@ -70,7 +70,7 @@ def text_table(width: Optional[int] = None) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lru_rtrl.data.list_tasks",
+    parser = argparse.ArgumentParser(prog="python -m lru_rtrl.list_tasks",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--plugins", nargs="*", default=(),
