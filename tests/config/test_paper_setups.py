@@ -93,6 +93,7 @@ def test_table3():
     _assert_settings(task_config("scifar", "table3"), TABLE3, "configs/scifar.py:table3")
 
 
+@pytest.mark.slow  # builds and steps two optimizers on a GRU model
 def test_gru_rows_update_as_the_papers_grouping_would():
     # The paper's code puts every GRU weight in the regular group; ours in the recurrent one.
     # At Table 1's settings (recurrent factor 1, no weight decay) the two are one optimizer:

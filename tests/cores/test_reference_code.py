@@ -98,6 +98,7 @@ class RGLRUReferenceTest(parameterized.TestCase):
             dense[unit, head * (h // heads):(head + 1) * (h // heads)] = w[unit]
         np.testing.assert_allclose(block_diagonal(w, x, heads), x @ dense.T, rtol=1e-13)
 
+    @pytest.mark.slow  # Jacobians of a 4-head RG-LRU; block_diagonal itself is checked above
     def test_block_diagonal_gates_keep_the_declared_structure(self):
         # Each entry of a block-diagonal gate still reaches one hidden unit in one step.
         check_core_structure(RGLRUCell(d_in=4, d_hidden=4, d_out=4, heads=2))
@@ -236,8 +237,14 @@ class GRUSnapDiagonalTest(parameterized.TestCase):
 
 class DenseInitialisationTest(parameterized.TestCase):
 
-    @parameterized.parameters(("lecun_normal", 1.0), ("haiku", TRUNCATED_STD))
-    def test_dense_layers_std(self, dense_init, factor):
+    def test_dense_layers_std(self):
+        self._check_dense_layers_std("lecun_normal", 1.0)
+
+    @pytest.mark.slow
+    def test_dense_layers_std_haiku(self):
+        self._check_dense_layers_std("haiku", TRUNCATED_STD)
+
+    def _check_dense_layers_std(self, dense_init, factor):
         spec = TaskSpec("t", 4, "real", 512, (512,), "sequence")
         config = base_config("copy")
         config.rule = "bptt"

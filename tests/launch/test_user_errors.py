@@ -60,8 +60,9 @@ SLOW = pytest.mark.slow  # each case is a whole process: the fast tier keeps two
                               "--config.data.data_dir=/data/lra"],
                  ["config.data.data_dir='/data/lra' has no effect: data.source='generate'"],
                  marks=SLOW),
-    (lambda tmp: ["--config=configs/copy.py:smoke", _broken_plugin(tmp)],
-     ["broken_plugin.py' (from config.plugins) failed to load: RuntimeError: boom at import"]),
+    pytest.param(lambda tmp: ["--config=configs/copy.py:smoke", _broken_plugin(tmp)],
+                 ["broken_plugin.py' (from config.plugins) failed to load: RuntimeError: "
+                  "boom at import"], marks=SLOW),
     # A combination that cannot work stops before the devices start or data is read.
     pytest.param(lambda tmp: ["--config=configs/copy.py:smoke", "--config.model.core=gru",
                               "--config.train.optimizer_groups=Bfast_and_decay"],
