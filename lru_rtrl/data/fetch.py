@@ -17,7 +17,10 @@ received in `path` and what the server said (validators, total, published MD5) i
 `path + ".json"`. The next call asks only for the rest (`Range: bytes=N-`, with `If-Range`,
 so that a file changed on the server is sent whole rather than spliced onto the old bytes);
 a server that ignores ranges answers with the whole file and the download starts over.
-Within one call a dropped connection is resumed up to `attempts` times.
+Within one call a dropped connection is resumed up to `attempts` times. The bytes already
+there are read once when a call resumes, to continue the checksums.
+
+`url` may also be a `file://` URL or a plain path (a copy on a shared disk).
 
 Before any byte is written the free space of the folder is checked against what remains to
 fetch (plus `reserve`). Standard library only (urllib).
@@ -32,6 +35,7 @@ import hashlib
 import http.client
 import json
 import os
+import pathlib
 import re
 import shutil
 import sys
@@ -168,6 +172,8 @@ def download(url: str, path: str, *, label: str = "", reserve: int = 0, attempts
     answers, before the transfer.
     """
     suffix = f" {advice}" if advice else ""
+    if not urllib.parse.urlsplit(url).scheme:  # a plain path
+        url = pathlib.Path(os.path.abspath(os.path.expanduser(url))).as_uri()
     check_reachable(url, advice)
     if note:
         (stream or sys.stderr).write(note + "\n")

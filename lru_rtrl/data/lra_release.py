@@ -5,8 +5,8 @@ extracted.
     # or the first use of listops / aan / pathfinder / pathx with data.download on
 
 The release is one gzipped tar (`lra_release.gz`, several GB) at `LRA_URL`; the environment
-variable `LRU_RTRL_LRA_URL` (or the command's `--url`) names another copy, a mirror or a
-local one. In `data_dir` it leaves
+variable `LRU_RTRL_LRA_URL` (or the command's `--url`) names another copy: a mirror's URL,
+or a path on a shared disk. In `data_dir` it leaves
 
     lra_release.gz            the verified archive, kept: the parts of other tasks are
                               extracted from it on their first use (delete it when done)

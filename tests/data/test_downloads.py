@@ -308,3 +308,14 @@ def test_the_tiny_release_is_a_gzipped_tar_in_the_release_layout(release):
     assert "lra_release/lra_release/listops-1000/basic_train.tsv" in members
     assert any(m.startswith("lra_release/lra_release/pathfinder128/curv_contour_length_14/imgs/")
                for m in members)
+
+
+def test_a_copy_on_disk_is_a_source_too(tmp_path, release, monkeypatch):
+    data, _ = release
+    copy = tmp_path / "shared" / "lra_release.gz"
+    copy.parent.mkdir()
+    copy.write_bytes(data)
+    monkeypatch.setenv(lra_release.URL_ENV, str(copy))  # a plain path; file:// works too
+    task = TASKS.get("listops")({"data_dir": str(tmp_path / "lra")})
+    assert task.num_examples("test") == 6
+    assert (tmp_path / "lra" / "lra_release.gz").read_bytes() == data
