@@ -232,10 +232,15 @@ def download(url: str, path: str, *, label: str = "", reserve: int = 0, attempts
                         advice)
             _save_state(path, state)
             bar = ProgressBar(total, label, unit="B", initial=have, stream=stream)
+            problem = ""
             try:
                 with open(path, "ab" if have else "wb") as out:
                     while have < total:
-                        block = response.read(min(_CHUNK, total - have))
+                        try:
+                            block = response.read(min(_CHUNK, total - have))
+                        except (OSError, http.client.HTTPException) as error:
+                            problem = f"the connection broke ({type(error).__name__}: {error})"
+                            break
                         if not block:
                             break
                         out.write(block)
@@ -243,12 +248,12 @@ def download(url: str, path: str, *, label: str = "", reserve: int = 0, attempts
                         md5.update(block)
                         have += len(block)
                         bar.update(have)
-            except (OSError, http.client.HTTPException) as error:
-                problem = f"the connection broke ({type(error).__name__}: {error})"
-                have = -1  # hash again from the file: a block may be half written
-                continue
+            except OSError as error:  # writing: the disk, not the network
+                raise DataError(f"Writing {path} failed: {error}. Fix that and run again to "
+                                f"resume.{suffix}") from None
             if have < total:
-                problem = f"the connection closed at {size(have)} of {size(total)}"
+                problem = problem or (f"the connection closed at {size(have)} of "
+                                      f"{size(total)}")
                 continue
             bar.done()
             break
