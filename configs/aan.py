@@ -4,8 +4,9 @@ Not in the paper's tables: LRU, 4 layers, d_model 128, d_hidden 256, Bfast_and_d
 online_full, 20 epochs of batch 32, weight decay 0.05. Mean pooling over each text (`pool`):
 the model combines [a, b, a*b, a-b] of the two texts' features, so a per-step loss makes no
 sense before both are read; the loss is known only at the end and the streaming engine cannot
-run this task. Data: the LRA release (--config.data.data_dir=.../lra_release).
-`get_config("smoke")` is a tiny variant (still needs AAN files).
+run this task. Data: the LRA release in --config.data.data_dir (default ./lra_release),
+downloaded there on first use (config.data.download). `get_config("smoke")` is a tiny
+variant (still needs AAN files).
 """
 
 from lru_rtrl.config import apply_variant, base_config, lra_lru, shrink_for_smoke

@@ -6,8 +6,8 @@ patience 30 (the paper's table2 yaml), online_full, batch 32, 35 epochs, no warm
 decay 0.05, dropout 0.1, r_max 1. The paper searched lr in
 {1e-3, 3e-3} and r_min in {0, 0.9}; the defaults are the first value of each grid. No
 validation split: validation is evaluated on test, as in the paper (data.val_fraction 0).
-Data: tfds `imdb_reviews` (set --config.data.data_dir). `get_config("smoke")` is a tiny
-variant.
+Data: tfds `imdb_reviews` in --config.data.data_dir, downloaded and prepared there on first
+use (config.data.download). `get_config("smoke")` is a tiny variant.
 
 get_sweep("table2"): spatial, truncated, online_full, bptt x lr {1e-3, 3e-3} x r_min
 {0, 0.9}, 3 seeds (48 runs): `python -m lru_rtrl.sweeps --config=configs/imdb.py

@@ -4,9 +4,9 @@ LRU, 4 layers, d_model 256, d_hidden 128, pool_st, Bfast_and_decay, recurrent lr
 0.5, per-sequence loss average, early stopping with patience 30 (the paper's table2 yaml),
 online_full, batch 32, 40 epochs, 4 warm-up epochs, weight decay 0.05, no dropout, r_max 1,
 one-hot input of width 20. The paper searched lr in {1e-3, 3e-3} and r_min in {0, 0.9};
-the defaults are the first value of each grid. Data: the LRA release
-(--config.data.data_dir=.../lra_release) or a folder written by
-`python -m lru_rtrl.data.listops_generate --out_dir DIR`.
+the defaults are the first value of each grid. Data: the LRA release in
+--config.data.data_dir (default ./lra_release; downloaded there on first use) or a folder
+written by `python -m lru_rtrl.data.listops_generate --out_dir DIR`.
 `get_config("smoke")` generates a tiny ListOps set in memory, so it runs offline.
 
 get_sweep("table2"): spatial, truncated, online_full, bptt x lr {1e-3, 3e-3} x r_min

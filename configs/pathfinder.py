@@ -2,9 +2,9 @@
 
 Not in the paper's tables: LRU, 6 layers, d_model 192, d_hidden 256, r in [0.9, 0.999], no
 dropout, in the paper's LRA setup (pool_st, Bfast_and_decay, online_full), 200 epochs of batch
-64, 10 warm-up epochs, weight decay 0.05. Data: the LRA release
-(--config.data.data_dir=.../lra_release); --config.data.difficulty picks easy / intermediate
-/ hard. `get_config("smoke")` is a tiny variant (still needs files).
+64, 10 warm-up epochs, weight decay 0.05. Data: the LRA release in --config.data.data_dir
+(default ./lra_release; downloaded there on first use); --config.data.difficulty picks easy /
+intermediate / hard. `get_config("smoke")` is a tiny variant (still needs files).
 """
 
 from lru_rtrl.config import apply_variant, base_config, lra_lru, shrink_for_smoke

@@ -3,8 +3,9 @@
 Not in the paper's tables: LRU, 6 layers, d_model 128, d_hidden 256, very slow decays (r in
 [0.999, 0.9999]), no dropout, in the paper's LRA setup (pool_st, Bfast_and_decay,
 online_full), 75 epochs of batch 32, 5 warm-up epochs, weight decay 0.05. Data: the LRA
-release (--config.data.data_dir=.../lra_release); the 200k images take about 3.3 GB in
-memory as uint8. `get_config("smoke")` is a tiny variant (still needs files).
+release in --config.data.data_dir (default ./lra_release; downloaded there on first use); the
+200k images take about 3.3 GB in memory as uint8. `get_config("smoke")` is a tiny variant
+(still needs files).
 """
 
 from lru_rtrl.config import apply_variant, base_config, lra_lru, shrink_for_smoke

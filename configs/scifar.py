@@ -5,7 +5,8 @@ recurrent lr factor 0.5, per-sequence loss average, early stopping with patience
 paper's table2 yaml, through the `lra_lru` preset), online_full, batch 100, 180 epochs, 18
 warm-up epochs, dropout 0.1; validation is 1% of train. The paper searched lr in
 {1e-3, 4e-3} and weight decay in {0.1, 0.5}; the defaults are the first value of each grid.
-Data: tfds `cifar10` (set --config.data.data_dir to its data_dir).
+Data: tfds `cifar10` in --config.data.data_dir (default $TFDS_DATA_DIR or
+~/tensorflow_datasets), downloaded and prepared there on first use (config.data.download).
 
 get_config(arg):
   None      the setup above

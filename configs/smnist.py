@@ -4,9 +4,9 @@ Not in the paper's tables: a mid-sized LRU (4 layers, 128/64, r in [0.9, 0.999])
 paper's LRA setup (pool_st, Bfast_and_decay, recurrent lr factor 0.5, per-sequence loss
 average, patience 30, online_full), 50 epochs of batch 50, lr 2e-3, one warm-up epoch, weight
 decay 0.05. Pixels in [0, 1] as the paper's code (psMNIST: its bit-reversal permutation).
-Data: tfds `mnist` (--config.data.data_dir), or the MNIST IDX files (--config.data.source=idx
---config.data.data_dir=DIR). `get_config("smoke")`
-is a tiny variant. configs/psmnist.py and configs/fashion_mnist.py run this experiment on
+Data: tfds `mnist` (--config.data.data_dir; downloaded on first use), or the MNIST IDX
+files (--config.data.source=idx --config.data.data_dir=DIR). `get_config("smoke")` is a tiny
+variant. configs/psmnist.py and configs/fashion_mnist.py run this experiment on
 their tasks.
 """
 

@@ -122,6 +122,11 @@ def check_config(config: ml_collections.ConfigDict) -> bool:
         if not ok:
             raise ConfigError(message)
 
+    if "download" in config.data:  # the tasks whose data can arrive by itself
+        need(isinstance(config.data.download, bool),
+             f"config.data.download must be True (fetch missing data on first use) or False "
+             f"(never download), got {config.data.download!r}.")
+
     need(isinstance(config.seed, int), f"config.seed must be an integer, got {config.seed!r}.")
     need(model.n_layers >= 1, f"config.model.n_layers must be >= 1, got {model.n_layers}.")
     need(model.d_model >= 1, f"config.model.d_model must be >= 1, got {model.d_model}.")

@@ -1,7 +1,7 @@
 """`aan`: LRA Retrieval, whether two ACL Anthology papers cite each other, byte by byte.
 
-Files of the LRA release: `tsv_data/new_aan_pairs.{train,eval,test}.tsv` (eval is our
-validation split), tab-separated, no header, five columns `label, id1, id2, text1, text2`
+Files of the LRA release (downloaded into data.data_dir on first use when data.download is
+on): `tsv_data/new_aan_pairs.{train,eval,test}.tsv` (eval is our validation split), tab-separated, no header, five columns `label, id1, id2, text1, text2`
 with the label a float 0/1. Both texts are byte sequences (as LRA reads them: the raw bytes
 of the field, no unquoting), encoded with one vocabulary built from the training texts
 (pad 0, unknown 1, end 2, then bytes seen at least `min_freq` times in the kept part of
@@ -18,7 +18,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from lru_rtrl.data import lra_files, pipeline, tokens
+from lru_rtrl.data import lra_files, lra_release, pipeline, tokens
 from lru_rtrl.data.base import TaskSpec
 from lru_rtrl.registry import TASKS
 
@@ -55,6 +55,11 @@ def read_tsv(path: str, max_bytes: int = -1) -> Tuple[List[bytes], List[bytes], 
     return first, second, np.asarray(labels, np.int64)
 
 
+def release_part() -> lra_release.Part:
+    """What the loader reads of the LRA release."""
+    return lra_release.Part("tsv_data", files=tuple(FILE_NAMES.values()))
+
+
 @TASKS.register("aan")
 class AanRetrieval(tokens.ByteTextTask):
     """Pairs of byte sequences, 2 classes (two-tower)."""
@@ -62,12 +67,12 @@ class AanRetrieval(tokens.ByteTextTask):
     NAME = "aan"
     about = dict(T="4000 per text (bytes, padded)", input="2 byte-token texts (two-tower)",
                  classes="2", data="LRA `tsv_data/new_aan_pairs.*.tsv`",
-                 get="the LRA release `lra_release.gz`")
+                 get="arrives by itself on first use (LRA release `lra_release.gz`)")
 
     @staticmethod
     def default_config():
-        return pipeline.common_config("aan", data_dir="lra_release", max_len=4000,
-                                      min_freq=15, append_eos=True)
+        return pipeline.common_config("aan", data_dir="lra_release", download=True,
+                                      max_len=4000, min_freq=15, append_eos=True)
 
     @property
     def spec(self) -> TaskSpec:
@@ -79,8 +84,10 @@ class AanRetrieval(tokens.ByteTextTask):
 
     def _load(self) -> Dict[str, pipeline.Examples]:
         config = self.config
-        directory = lra_files.find_dir(self.NAME, config.data_dir, "tsv_data",
-                                       list(FILE_NAMES.values()))
+        directory = lra_files.find_dir(
+            self.NAME, config.data_dir, "tsv_data", list(FILE_NAMES.values()),
+            fetch=lra_release.fetcher(self.NAME, config.data_dir, release_part(),
+                                      config.download))
         raw = {split: read_tsv(f"{directory}/{name}", config.max_len)
                for split, name in FILE_NAMES.items()}
         train_first, train_second, _ = raw["train"]

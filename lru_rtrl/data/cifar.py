@@ -4,7 +4,8 @@
 normalised per channel with the training split's mean and standard deviation;
 `scifar_gray` converts to one luminance channel first (ITU-R 601 weights, as
 `tf.image.rgb_to_grayscale`), rounded back to 8 bits. Data from tensorflow-datasets
-`cifar10` under data.data_dir; validation is 1% of train (the paper's split), held out with
+`cifar10` under data.data_dir (downloaded and prepared there on first use when
+data.download is on); validation is 1% of train (the paper's split), held out with
 the data seed.
 """
 
@@ -33,7 +34,8 @@ class _Cifar(images.ImageTask):
     def _read(self) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
         result = {}
         for split in ("train", "test"):
-            arrays = tfds_source.load_split("cifar10", split, self.config.data_dir)
+            arrays = tfds_source.load_split("cifar10", split, self.config.data_dir,
+                                            download=self.config.download)
             pixels = arrays["image"]
             if self.GRAY and pixels.ndim == 4 and pixels.shape[-1] == 3:
                 pixels = to_gray(pixels)
@@ -48,11 +50,12 @@ class SequentialCifar(_Cifar):
     NAME = "scifar"
     CHANNELS = 3
     about = dict(T="1024", input="3 channels (real), per-channel normalised", classes="10",
-                 data="tfds `cifar10`", get="`tfds build cifar10` (needs internet once)")
+                 data="tfds `cifar10`",
+                 get="arrives by itself on first use (tfds; 170 MB download)")
 
     @staticmethod
     def default_config():
-        return images.image_config("scifar", data_dir="", val_fraction=0.01)
+        return images.image_config("scifar", data_dir="", download=True, val_fraction=0.01)
 
 
 @TASKS.register("scifar_gray")
@@ -63,8 +66,10 @@ class SequentialCifarGray(_Cifar):
     CHANNELS = 1
     GRAY = True
     about = dict(T="1024", input="1 channel (real, grayscale)", classes="10",
-                 data="tfds `cifar10`", get="`tfds build cifar10` (needs internet once)")
+                 data="tfds `cifar10`",
+                 get="arrives by itself on first use (tfds; 170 MB download)")
 
     @staticmethod
     def default_config():
-        return images.image_config("scifar_gray", data_dir="", val_fraction=0.01)
+        return images.image_config("scifar_gray", data_dir="", download=True,
+                                   val_fraction=0.01)

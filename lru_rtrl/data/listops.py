@@ -2,7 +2,8 @@
 
 Data (data.source):
   "files"     the LRA release TSVs `listops-1000/basic_{train,val,test}.tsv` (header
-              `Source<TAB>Target`), or the same files written by
+              `Source<TAB>Target`), downloaded into data.data_dir on first use when
+              data.download is on; or the same files written by
               `python -m lru_rtrl.data.listops_generate --out_dir DIR` (then data_dir = DIR)
   "generate"  the same generator run in memory from data.seed with the `data.generate`
               settings (small variants for tests and smoke runs)
@@ -22,7 +23,7 @@ from typing import Dict, List, Sequence, Tuple
 import ml_collections
 import numpy as np
 
-from lru_rtrl.data import listops_trees, lra_files, pipeline, tokens
+from lru_rtrl.data import listops_trees, lra_files, lra_release, pipeline, tokens
 from lru_rtrl.data.base import DataError, TaskSpec
 from lru_rtrl.registry import TASKS
 
@@ -118,6 +119,11 @@ def read_tsv(path: str, max_len: int) -> Tuple[tokens.Ragged, np.ndarray]:
     return tokens.Ragged.from_sequences(sequences, np.uint8), np.asarray(labels, np.int64)
 
 
+def release_part() -> lra_release.Part:
+    """What the loader reads of the LRA release."""
+    return lra_release.Part("listops-1000", files=tuple(listops_trees.FILE_NAMES.values()))
+
+
 @TASKS.register("listops")
 class ListOps(pipeline.ArrayTask):
     """ListOps expressions as token ids, 10 classes."""
@@ -126,13 +132,14 @@ class ListOps(pipeline.ArrayTask):
     about = dict(T="2048 (tokens, padded; < 2000 real)", input="15 tokens + padding (one-hot 20)",
                  classes="10",
                  data="LRA `listops-1000/basic_*.tsv`, or generated",
-                 get="the LRA release `lra_release.gz`, or "
-                     "`python -m lru_rtrl.data.listops_generate --out_dir DIR` (offline)")
+                 get="arrives by itself on first use (LRA release `lra_release.gz`); or "
+                     "offline `python -m lru_rtrl.data.listops_generate --out_dir DIR`")
 
     @staticmethod
     def default_config():
         return pipeline.common_config(
-            "listops", source="files", data_dir="lra_release", max_len=2048, vocab_size=20,
+            "listops", source="files", data_dir="lra_release", download=True, max_len=2048,
+            vocab_size=20,
             generate=ml_collections.ConfigDict(dict(
                 num_train=96_000, num_validation=2_000, num_test=2_000,
                 min_length=500, max_length=2000, max_depth=10, max_args=10, leaf_prob=0.75)))
@@ -140,6 +147,7 @@ class ListOps(pipeline.ArrayTask):
     @staticmethod
     def unused_options(data_config):
         if data_config.source == "generate":
+            # data.download=False is not listed: "never download" holds here too.
             return {"data_dir": "data.source='generate' makes ListOps in memory and reads no "
                                 "files; set data.source='files' to read data.data_dir"}
         return {f"generate.{key}": "data.source='files' reads the TSV files in data.data_dir; "
@@ -169,7 +177,9 @@ class ListOps(pipeline.ArrayTask):
             self.NAME, self.config.data_dir, "listops-1000",
             list(listops_trees.FILE_NAMES.values()),
             extra_help="Or generate ListOps: python -m lru_rtrl.data.listops_generate "
-                       "--out_dir DIR, then data.data_dir=DIR.")
+                       "--out_dir DIR, then data.data_dir=DIR.",
+            fetch=lra_release.fetcher(self.NAME, self.config.data_dir, release_part(),
+                                      self.config.download))
         result = {}
         for split, name in listops_trees.FILE_NAMES.items():
             ragged, labels = read_tsv(f"{directory}/{name}", self.config.max_len)

@@ -1,6 +1,7 @@
 """`pathfinder` (LRA, 32 x 32 -> 1,024 steps) and `pathx` (128 x 128 -> 16,384 steps).
 
-Are the two marked dots joined by a path? Files of the LRA release:
+Are the two marked dots joined by a path? Files of the LRA release (downloaded into
+data.data_dir on first use when data.download is on; only the folder read is extracted):
 `pathfinder{32,64,128,256}/{curv_baseline,curv_contour_length_9,curv_contour_length_14}/`
 with `metadata/*.npy` files that are in fact text: one line per image, space-separated,
 field 0 the image folder (e.g. `imgs/0`), field 1 the PNG name, field 3 the label (0/1).
@@ -25,7 +26,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from lru_rtrl.data import images, lra_files, pipeline
+from lru_rtrl.data import images, lra_files, lra_release, pipeline
 from lru_rtrl.data.base import DataError
 from lru_rtrl.registry import TASKS
 
@@ -111,6 +112,12 @@ def read_images(entries, resolution: int, workers: int) -> np.ndarray:
     return pixels
 
 
+def release_part(subdir: str) -> lra_release.Part:
+    """What the loader reads of the LRA release for `subdir`, e.g.
+    pathfinder32/curv_contour_length_14: every file (metadata and the PNGs)."""
+    return lra_release.Part(subdir, required=("metadata",))
+
+
 @TASKS.register("pathfinder")
 class Pathfinder(images.ImageTask):
     """LRA Pathfinder, one pixel per step, 2 classes."""
@@ -120,7 +127,7 @@ class Pathfinder(images.ImageTask):
     CHANNELS = 1
     about = dict(T="1024 (32x32)", input="1 pixel (real)", classes="2",
                  data="LRA `pathfinder32/<difficulty>/`: metadata + PNGs",
-                 get="the LRA release `lra_release.gz`")
+                 get="arrives by itself on first use (LRA release `lra_release.gz`)")
 
     @staticmethod
     def default_config():
@@ -129,7 +136,8 @@ class Pathfinder(images.ImageTask):
     @staticmethod
     def _config(task: str, resolution: int):
         return images.image_config(
-            task, data_dir="lra_release", resolution=resolution, difficulty="hard",
+            task, data_dir="lra_release", download=True, resolution=resolution,
+            difficulty="hard",
             normalize="symmetric", val_fraction=0.1, test_fraction=0.1,
             workers=0)  # 0: one decoding thread per CPU core
 
@@ -145,9 +153,11 @@ class Pathfinder(images.ImageTask):
 
     def _read(self) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
         config = self.config
-        subdir = os.path.join(f"pathfinder{config.resolution}",
-                              difficulty_folder(config.difficulty))
-        directory = lra_files.find_dir(self.NAME, config.data_dir, subdir, ["metadata"])
+        subdir = f"pathfinder{config.resolution}/{difficulty_folder(config.difficulty)}"
+        directory = lra_files.find_dir(
+            self.NAME, config.data_dir, subdir, ["metadata"],
+            fetch=lra_release.fetcher(self.NAME, config.data_dir, release_part(subdir),
+                                      config.download))
         entries = read_metadata(directory)
         pixels = read_images(entries, config.resolution, config.workers or os.cpu_count() or 1)
         labels = np.asarray([label for _, label, _, _ in entries], np.int64)
@@ -176,7 +186,7 @@ class PathX(Pathfinder):
     NAME = "pathx"
     about = dict(T="16384 (128x128)", input="1 pixel (real)", classes="2",
                  data="LRA `pathfinder128/curv_contour_length_14/`: metadata + PNGs",
-                 get="the LRA release `lra_release.gz`")
+                 get="arrives by itself on first use (LRA release `lra_release.gz`)")
 
     @staticmethod
     def default_config():

@@ -151,3 +151,83 @@ def write_pathfinder(root: str, *, resolution: int = 32, difficulty: str = "hard
         with open(os.path.join(base, "metadata", f"{file_index}.npy"), "w") as handle:
             handle.writelines(lines)
     return {"pixels": np.stack(all_pixels), "labels": np.asarray(all_labels)}
+
+
+def write_lra_archive(path: str, *, prefix: str = "lra_release/lra_release/", seed: int = 0,
+                      extra: Optional[Dict[str, bytes]] = None) -> Dict[str, bytes]:
+    """A tiny LRA release: a gzipped tar with the release's folders under `prefix` (the LRA
+    authors' setup script reads `lra_release/lra_release/...`).
+
+    Holds listops-1000/basic_{train,val,test}.tsv plus a file no loader reads, tsv_data/
+    with the AAN pairs, pathfinder32/ (hard and easy) and pathfinder128/ (hard), written by
+    the writers above. `extra` adds members {archive name: bytes} as they are. Returns
+    {archive name: bytes} of every file member.
+    """
+    import io  # pylint: disable=import-outside-toplevel
+    import tarfile  # pylint: disable=import-outside-toplevel
+    import tempfile  # pylint: disable=import-outside-toplevel
+
+    members: Dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as staging:
+        write_listops(os.path.join(staging, "listops-1000"),
+                      {"train": 24, "validation": 6, "test": 6}, seed=seed)
+        with open(os.path.join(staging, "listops-1000", "README.unused"), "w") as handle:
+            handle.write("not read by any loader\n")
+        write_aan(os.path.join(staging, "tsv_data"), seed=seed)
+        write_pathfinder(staging, resolution=32, difficulty="hard", num_files=3, per_file=8,
+                         seed=seed)
+        write_pathfinder(staging, resolution=32, difficulty="easy", num_files=1, per_file=4,
+                         seed=seed + 1)
+        write_pathfinder(staging, resolution=128, difficulty="hard", num_files=1, per_file=6,
+                         seed=seed + 2)
+        for directory, _, files in sorted(os.walk(staging)):
+            for name in sorted(files):
+                full = os.path.join(directory, name)
+                relative = os.path.relpath(full, staging).replace(os.sep, "/")
+                with open(full, "rb") as handle:
+                    members[prefix + relative] = handle.read()
+    members.update(extra or {})
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(data))
+    return members
+
+
+def write_cifar10_binary_archive(path: str, *, num_train: int = 20, num_test: int = 10,
+                                 seed: int = 0) -> Dict[str, np.ndarray]:
+    """A tiny `cifar-10-binary.tar.gz` in the layout of the real one (what tfds's `cifar10`
+    builder downloads and parses): cifar-10-batches-bin/data_batch_{1..5}.bin and
+    test_batch.bin (records of 1 label byte + 3,072 pixel bytes, channel-major) and
+    batches.meta.txt. Train images are dealt over the five batches. Returns the arrays in
+    the order the files hold them ({"train_images": [N, 32, 32, 3], "train_labels": [N],
+    "test_images", "test_labels"})."""
+    import io  # pylint: disable=import-outside-toplevel
+    import tarfile  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.default_rng(seed)
+    arrays, files = {}, {}
+    for split, count in (("train", num_train), ("test", num_test)):
+        images = rng.integers(0, 256, (count, 32, 32, 3), dtype=np.uint8)
+        labels = (np.arange(count) % 10).astype(np.uint8)
+        batches = [np.arange(count)] if split == "test" else [
+            np.arange(batch, count, 5) for batch in range(5)]
+        names = ["test_batch.bin"] if split == "test" else [
+            f"data_batch_{batch + 1}.bin" for batch in range(5)]
+        for name, rows in zip(names, batches):
+            files[name] = b"".join(bytes([labels[i]]) + images[i].transpose(2, 0, 1).tobytes()
+                                   for i in rows)
+        order = np.concatenate(batches)
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images[order], labels[order]
+    files["batches.meta.txt"] = ("\n".join(["airplane", "automobile", "bird", "cat", "deer",
+                                            "dog", "frog", "horse", "ship", "truck"])
+                                 + "\n").encode()
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo("cifar-10-batches-bin/" + name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return arrays

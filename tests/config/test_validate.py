@@ -158,3 +158,15 @@ def test_every_shipped_config_sets_only_options_that_take_effect():
             validate.check_config(config)
             checked += 1
     assert checked >= 27  # every config file with its smoke / quick / paper / repro variants
+
+
+def test_data_download_is_a_switch_and_false_is_welcome_where_nothing_downloads():
+    import ml_collections
+    config = task_config("scifar", "smoke")
+    config.data = ml_collections.ConfigDict(dict(config.data.to_dict(), download="no"))
+    with pytest.raises(validate.ConfigError, match="config.data.download must be True"):
+        validate.check_config(config)
+    # A cluster's "never download" holds trivially for generated ListOps: not an error.
+    config = task_config("listops", "smoke")
+    config.data.download = False
+    validate.check_config(config)

@@ -62,7 +62,7 @@ def test_malformed_lines_are_reported_with_file_and_line(tmp_path, line, problem
 
 
 def test_missing_files_name_the_path_and_the_download(tmp_path):
-    task = TASKS.get("aan")({"data_dir": str(tmp_path)})
+    task = TASKS.get("aan")({"data_dir": str(tmp_path), "download": False})
     with pytest.raises(DataError) as error:
         task.num_examples("test")
     message = str(error.value)

@@ -190,7 +190,9 @@ def test_too_long_sequences_are_an_error_not_a_truncation(tmp_path):
 
 
 def test_missing_files_name_the_path_and_the_download(tmp_path):
-    task = TASKS.get("listops")({"data_dir": str(tmp_path / "lra_release")})
+    # download=False: the message of a node that must never fetch (tests/data/test_downloads.py
+    # has the download).
+    task = TASKS.get("listops")({"data_dir": str(tmp_path / "lra_release"), "download": False})
     with pytest.raises(DataError) as error:
         task.num_examples("train")
     message = str(error.value)

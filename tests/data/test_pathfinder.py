@@ -53,7 +53,7 @@ def test_the_default_difficulty_is_hard(lra_dir):
 
 
 def test_missing_release_names_the_path_and_the_download(tmp_path):
-    task = TASKS.get("pathfinder")({"data_dir": str(tmp_path)})
+    task = TASKS.get("pathfinder")({"data_dir": str(tmp_path), "download": False})
     with pytest.raises(DataError) as error:
         task.num_examples("train")
     message = str(error.value)

@@ -83,7 +83,8 @@ def test_imdb_can_hold_out_validation_from_train(tfds_dir):
 @pytest.mark.parametrize("task_name, dataset", [
     ("smnist", "mnist"), ("scifar", "cifar10"), ("imdb", "imdb_reviews")])
 def test_missing_tfds_dataset_fails_fast_with_instructions(tmp_path, task_name, dataset):
-    task = TASKS.get(task_name)({"data_dir": str(tmp_path)})
+    # download=False: nothing is fetched (tests/data/test_downloads.py has the download).
+    task = TASKS.get(task_name)({"data_dir": str(tmp_path), "download": False})
     start = time.time()
     with pytest.raises(DataError) as error:
         task.num_examples("train")

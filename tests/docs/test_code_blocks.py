@@ -11,6 +11,9 @@ a temporary folder and long runs shortened (marker `doc`; `pytest -m doc tests`)
   python -m lru_rtrl.sweeps ... `--print_only`: the sweep is expanded against its config file
                                 (names, variants, keys) and its manifest written
   python -m lru_rtrl.bench ...  `--preset=smoke`
+  python -m lru_rtrl.data.download lra ...
+                                from a server on 127.0.0.1 serving a tiny release
+                                (`--url`), into a temporary folder
   python launch/stream_report.py / python -m lru_rtrl.bench.report
                                 on runs / JSON made here
 
@@ -135,6 +138,8 @@ class Runner:
             self.bench_report(argv[2:])
         elif argv[:2] == ["-m", "lru_rtrl.bench"]:
             self.bench(argv[2:])
+        elif argv[:3] == ["-m", "lru_rtrl.data.download", "lra"]:
+            self.download_lra(argv[3:])
         else:
             raise AssertionError(f"no way to run the documented command {command!r}; add one "
                                  "to tests/docs/test_code_blocks.py")
@@ -187,6 +192,20 @@ class Runner:
         args = [a for a in args if not a.startswith(("--json_out=", "--preset="))]
         self.call(["-m", "lru_rtrl.bench", *args, "--preset=smoke",
                    f"--json_out={self.path('bench.json')}"])
+
+    def download_lra(self, args: List[str]) -> None:
+        from lru_rtrl.data import testing_files
+        from lru_rtrl.testing import http_server
+        archive = self.path("lra_release.gz")
+        testing_files.write_lra_archive(archive)
+        with open(archive, "rb") as handle:
+            data = handle.read()
+        args = [a for a in args if not a.startswith(("--data_dir=", "--url="))]
+        with http_server.serve({"/lra_release.gz": data}, md5=True) as server:
+            output = self.call(["-m", "lru_rtrl.data.download", "lra", *args,
+                                f"--data_dir={self.path('lra')}",
+                                f"--url={server.url('/lra_release.gz')}"])
+        assert "extracted listops-1000" in output, output
 
     def bench_report(self, args: List[str]) -> None:
         copied = []

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from lru_rtrl.progress import ProgressBar, duration
+from lru_rtrl.progress import ProgressBar, duration, size
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (42.9, "42s"), (185, "3m05s"),
@@ -41,3 +41,20 @@ def test_on_a_terminal_it_redraws_one_line():
     text = stream.getvalue()
     assert text.count("\n") == 1 and text.endswith("\n")
     assert text.count("\r") == 5 and "100% 4/4" in text
+
+
+def test_bytes_show_sizes_and_the_rate_of_this_session_only():
+    stream = io.StringIO()
+    bar = ProgressBar(10_000_000, "lra_release.gz", stream=stream, unit="B", initial=4_000_000)
+    bar.start -= 2.0  # two seconds ago
+    bar.update(6_000_000)
+    line = stream.getvalue().splitlines()[-1]
+    # 2 MB in this session's 2 s: 1 MB/s, and 4 MB to go: about 4 s.
+    assert line.startswith("lra_release.gz [############--------]  60% 6.00 MB/10.0 MB 1.00 MB/s")
+    assert line.endswith(("ETA 4s", "ETA 3s"))
+
+
+@pytest.mark.parametrize("count, text", [(512, "512 B"), (999_999, "1.00 MB"),
+                                         (12_345_678, "12.3 MB"), (2_500_000_000, "2.50 GB")])
+def test_sizes(count, text):
+    assert size(count) == text
